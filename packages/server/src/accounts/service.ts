@@ -1,0 +1,98 @@
+/**
+ * Accounts: the identity record (email, profile, password hash). Sessions and tokens live in
+ * the sessions feature, which calls this one.
+ */
+import type { Kysely } from 'kysely'
+import type { Clock } from '../core/clock.ts'
+import type { DB } from '../core/db-schema.ts'
+import { newId } from '../core/ids.ts'
+import { accountErrors } from './errors.ts'
+import type { UpdateProfileBody, User } from './schemas.ts'
+import {
+  type AccountRow,
+  findAccountByEmailKey,
+  findAccountById,
+  insertAccount,
+  updateAccount,
+} from './store.ts'
+
+export type Account = AccountRow
+
+/** Trimmed and NFC-normalised, as shown back to the user. */
+export function normalizeEmail(email: string): string {
+  return email.trim().normalize('NFC')
+}
+
+/** The uniqueness key: case-insensitive (`Alice@Example.com` and `alice@example.com` are one account). */
+export function emailKey(email: string): string {
+  return normalizeEmail(email).toLowerCase()
+}
+
+export function toUser(row: AccountRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    emailVerified: row.email_verified_at !== null,
+    name: row.name,
+    locale: row.locale,
+    timeZone: row.time_zone,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  }
+}
+
+export interface NewAccount {
+  email: string
+  passwordHash: string
+  name?: string | undefined
+}
+
+export function createAccountService(deps: { db: Kysely<DB>; clock: Clock }) {
+  return {
+    /** Creates the account, or throws `409 email_taken`. Pass a transaction as `db`. */
+    async createAccount(input: NewAccount, db: Kysely<DB> = deps.db): Promise<AccountRow> {
+      const now = deps.clock.now()
+      const row: AccountRow = {
+        id: newId(),
+        email: normalizeEmail(input.email),
+        email_key: emailKey(input.email),
+        email_verified_at: null,
+        name: input.name ?? null,
+        locale: null,
+        time_zone: null,
+        password_hash: input.passwordHash,
+        created_at: now,
+        updated_at: now,
+        disabled_at: null,
+      }
+      if (!(await insertAccount(db, row))) throw accountErrors.emailTaken()
+      return row
+    },
+
+    findByEmail: (email: string) => findAccountByEmailKey(deps.db, emailKey(email)),
+    findById: (id: string, db: Kysely<DB> = deps.db) => findAccountById(db, id),
+
+    async getProfile(id: string): Promise<User> {
+      const row = await findAccountById(deps.db, id)
+      if (!row) throw accountErrors.accountNotFound()
+      return toUser(row)
+    },
+
+    async updateProfile(id: string, changes: UpdateProfileBody): Promise<User> {
+      const row = await updateAccount(deps.db, id, {
+        ...(changes.name !== undefined ? { name: changes.name } : {}),
+        ...(changes.locale !== undefined ? { locale: changes.locale } : {}),
+        ...(changes.timeZone !== undefined ? { time_zone: changes.timeZone } : {}),
+        updated_at: deps.clock.now(),
+      })
+      if (!row) throw accountErrors.accountNotFound()
+      return toUser(row)
+    },
+
+    async setPasswordHash(id: string, passwordHash: string, db: Kysely<DB> = deps.db): Promise<void> {
+      await updateAccount(db, id, { password_hash: passwordHash, updated_at: deps.clock.now() })
+    },
+  }
+}
+
+export type AccountService = ReturnType<typeof createAccountService>

@@ -1,0 +1,232 @@
+/**
+ * Configuration: one TypeBox schema, read from an optional JSON file (TESSERA_CONFIG) and the
+ * environment (which wins). Every problem is listed before startup fails.
+ */
+
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { type Static, Type } from 'typebox'
+import { Value } from 'typebox/value'
+
+const Seconds = (description: string, defaultValue: number) =>
+  Type.Integer({ minimum: 1, default: defaultValue, description })
+
+export const ConfigSchema = Type.Object(
+  {
+    /** TCP port the server listens on. */
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port' }),
+    /** Interface to bind; 0.0.0.0 to accept connections from other hosts. */
+    host: Type.String({ default: '127.0.0.1', description: 'interface to bind' }),
+    /** Public base URL: the token issuer and the base of every link Tessera builds. */
+    publicUrl: Type.String({ format: 'uri', description: 'public base URL (token issuer)' }),
+    /** Directory for the embedded database, development master key and outbox. */
+    dataDir: Type.String({ default: './data', description: 'data directory' }),
+    /** postgres://… to use PostgreSQL; unset means SQLite in dataDir. */
+    databaseUrl: Type.Optional(Type.String({ description: 'PostgreSQL URL' })),
+    /** redis://… for shared rate limits and revocation fan-out across instances. */
+    redisUrl: Type.Optional(Type.String({ description: 'Redis URL' })),
+    /** 32 bytes, base64url: encrypts signing keys and other secrets at rest. */
+    masterKey: Type.Optional(Type.String({ description: 'master key (base64url, 32 bytes)' })),
+    /** Browser origins allowed by CORS. */
+    corsOrigins: Type.Array(Type.String(), { default: [], description: 'CORS allowlist' }),
+    /** Audience of first-party access tokens; defaults to `<publicUrl>/v1`. */
+    apiAudience: Type.Optional(Type.String({ description: 'first-party token audience' })),
+    /** JWS algorithm for new signing keys. */
+    signingAlg: Type.Union([Type.Literal('EdDSA'), Type.Literal('ES256'), Type.Literal('RS256')], {
+      default: 'EdDSA',
+    }),
+    accessTokenTtl: Seconds('access token lifetime', 900),
+    refreshTokenIdleTtl: Seconds('refresh token idle lifetime', 14 * 24 * 3600),
+    sessionMaxTtl: Seconds('absolute session lifetime', 30 * 24 * 3600),
+    /** How long a live-session check may be answered from memory (revocations purge it at once). */
+    sessionCacheTtl: Seconds('session liveness cache', 30),
+    /** How often a running server re-reads signing keys (picks up `tessera keys rotate`). */
+    keyReloadInterval: Seconds('signing key reload interval', 60),
+    /** Requests per minute per IP on register, login and refresh. */
+    authRateLimitPerMinute: Type.Integer({ minimum: 1, default: 60 }),
+    /** Wrong passwords for one account before it is locked. */
+    loginMaxFailures: Type.Integer({ minimum: 1, default: 5 }),
+    /** First lock duration; each further lock within a day doubles it. */
+    lockoutSeconds: Seconds('first lockout duration', 60),
+    lockoutMaxSeconds: Seconds('longest lockout', 3600),
+    /** Trust X-Forwarded-* from a proxy in front (true, hop count, or an address list). */
+    trustProxy: Type.Union([Type.Boolean(), Type.Integer({ minimum: 1 }), Type.String()], { default: false }),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+    production: Type.Boolean({ default: false }),
+  },
+  { additionalProperties: false },
+)
+
+export type Config = Static<typeof ConfigSchema> & { apiAudience: string; masterKey: string }
+
+/** Environment variable → config key; the README's configuration table mirrors this list. */
+export const ENV_VARS: Record<string, keyof Static<typeof ConfigSchema>> = {
+  TESSERA_PORT: 'port',
+  TESSERA_HOST: 'host',
+  TESSERA_PUBLIC_URL: 'publicUrl',
+  TESSERA_DATA_DIR: 'dataDir',
+  DATABASE_URL: 'databaseUrl',
+  REDIS_URL: 'redisUrl',
+  TESSERA_MASTER_KEY: 'masterKey',
+  TESSERA_CORS_ORIGINS: 'corsOrigins',
+  TESSERA_API_AUDIENCE: 'apiAudience',
+  TESSERA_SIGNING_ALG: 'signingAlg',
+  TESSERA_ACCESS_TOKEN_TTL: 'accessTokenTtl',
+  TESSERA_REFRESH_TOKEN_IDLE_TTL: 'refreshTokenIdleTtl',
+  TESSERA_SESSION_MAX_TTL: 'sessionMaxTtl',
+  TESSERA_SESSION_CACHE_TTL: 'sessionCacheTtl',
+  TESSERA_KEY_RELOAD_INTERVAL: 'keyReloadInterval',
+  TESSERA_AUTH_RATE_LIMIT: 'authRateLimitPerMinute',
+  TESSERA_LOGIN_MAX_FAILURES: 'loginMaxFailures',
+  TESSERA_LOCKOUT_SECONDS: 'lockoutSeconds',
+  TESSERA_LOCKOUT_MAX_SECONDS: 'lockoutMaxSeconds',
+  TESSERA_TRUST_PROXY: 'trustProxy',
+  TESSERA_LOG_LEVEL: 'logLevel',
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.problems = problems
+  }
+}
+
+const MASTER_KEY_BYTES = 32
+const DEV_MASTER_KEY_FILE = 'dev-master-key'
+
+/** What was insecure about the loaded configuration; main.ts prints it loudly. */
+export interface LoadedConfig {
+  config: Config
+  warnings: string[]
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [name, key] of Object.entries(ENV_VARS)) {
+    const raw = env[name]
+    if (raw === undefined || raw === '') continue
+    out[key] =
+      key === 'corsOrigins'
+        ? raw
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : raw
+  }
+  return out
+}
+
+function readConfigFile(path: string | undefined, problems: string[]): Record<string, unknown> {
+  if (!path) return {}
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'))
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>
+    problems.push(`${path}: must hold a JSON object`)
+  } catch (err) {
+    problems.push(`${path}: ${(err as Error).message}`)
+  }
+  return {}
+}
+
+function isLocalhost(url: URL): boolean {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
+}
+
+/**
+ * Reads and validates configuration. Throws ConfigError listing every problem.
+ * `overrides` (used by tests and the CLI) win over the file and the environment.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Record<string, unknown> = {},
+): LoadedConfig {
+  const problems: string[] = []
+  const warnings: string[] = []
+  const raw: Record<string, unknown> = {
+    ...readConfigFile(env.TESSERA_CONFIG, problems),
+    ...fromEnv(env),
+    production: env.NODE_ENV === 'production',
+    ...overrides,
+  }
+  const port = Number(raw.port ?? 3000)
+  raw.publicUrl ??= `http://localhost:${port}`
+  if (raw.trustProxy === 'true' || raw.trustProxy === 'false') raw.trustProxy = raw.trustProxy === 'true'
+  else if (typeof raw.trustProxy === 'string' && /^\d+$/.test(raw.trustProxy))
+    raw.trustProxy = Number(raw.trustProxy)
+
+  const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw))
+  for (const error of Value.Errors(ConfigSchema, withDefaults)) {
+    if (error.keyword === 'additionalProperties') continue // reported per key below
+    const key = error.instancePath.slice(1) || '(root)'
+    problems.push(`${key}: ${error.keyword === 'boolean' ? 'unknown option' : error.message}`)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  const config = withDefaults as Static<typeof ConfigSchema>
+
+  const publicUrl = new URL(config.publicUrl)
+  config.publicUrl = publicUrl.href.replace(/\/$/, '')
+  if (publicUrl.protocol === 'http:' && !isLocalhost(publicUrl)) {
+    if (config.production)
+      problems.push('publicUrl: must be https:// in production (http only for localhost)')
+    else warnings.push(`publicUrl ${config.publicUrl} is plain http: tokens travel unencrypted`)
+  }
+
+  let masterKey = config.masterKey
+  if (masterKey) {
+    if (Buffer.from(masterKey, 'base64url').length !== MASTER_KEY_BYTES) {
+      problems.push(
+        `masterKey: must be ${MASTER_KEY_BYTES} bytes, base64url-encoded (openssl rand -base64 32)`,
+      )
+    }
+  } else if (config.production) {
+    problems.push('masterKey: TESSERA_MASTER_KEY is required in production (the development key is refused)')
+  } else {
+    masterKey = developmentMasterKey(config.dataDir)
+    warnings.push(
+      `using a development master key from ${join(config.dataDir, DEV_MASTER_KEY_FILE)}; ` +
+        'set TESSERA_MASTER_KEY (MUST change in production)',
+    )
+  }
+  if (!config.redisUrl) {
+    warnings.push(
+      'no REDIS_URL: rate limits and revocation fan-out live in this process only (run one instance)',
+    )
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  return {
+    config: {
+      ...config,
+      masterKey: masterKey!,
+      apiAudience: config.apiAudience ?? `${config.publicUrl}/v1`,
+    },
+    warnings,
+  }
+}
+
+/** Generated once per data directory, so a fresh clone needs no setup and shares no secret. */
+function developmentMasterKey(dataDir: string): string {
+  const file = join(resolve(dataDir), DEV_MASTER_KEY_FILE)
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  mkdirSync(dataDir, { recursive: true })
+  const key = randomBytes(MASTER_KEY_BYTES).toString('base64url')
+  writeFileSync(file, `${key}\n`, { mode: 0o600 })
+  return key
+}
+
+/** Config as it may be logged: secrets and credentials blanked. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const redactUrl = (url?: string) => (url ? url.replace(/\/\/[^@/]*@/, '//***@') : url)
+  return {
+    ...config,
+    masterKey: '***',
+    databaseUrl: redactUrl(config.databaseUrl),
+    redisUrl: redactUrl(config.redisUrl),
+  }
+}

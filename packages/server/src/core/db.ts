@@ -1,0 +1,90 @@
+/**
+ * The database: Kysely over better-sqlite3 (embedded default, WAL) or pg (DATABASE_URL).
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Migrator } from 'kysely/migration'
+import pg from 'pg'
+import type { DB } from './db-schema.ts'
+import { migrations } from './migrations/index.ts'
+
+export type Dialect = 'sqlite' | 'postgres'
+
+export interface Database {
+  db: Kysely<DB>
+  dialect: Dialect
+  close(): Promise<void>
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined
+  /** SQLite file; `:memory:` for tests. */
+  sqliteFile?: string
+  /** PostgreSQL schema to use (tests give each run its own). */
+  pgSchema?: string
+  pgPoolSize?: number
+}
+
+// BIGINT epoch-millisecond columns: numbers, not strings (safe up to year 287396).
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
+
+export function sqliteFileIn(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true })
+  return join(dataDir, 'tessera.db')
+}
+
+export function openDatabase(options: DatabaseOptions): Database {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.pgPoolSize ?? 10,
+      connectionTimeoutMillis: 5000,
+      ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
+    })
+    // An idle client losing its connection must not crash the process; the next query reports it.
+    pool.on('error', () => {})
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+    return { db, dialect: 'postgres', close: () => db.destroy() }
+  }
+  const sqlite = new SQLite(options.sqliteFile ?? ':memory:')
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('synchronous = NORMAL')
+  sqlite.pragma('foreign_keys = ON')
+  sqlite.pragma('busy_timeout = 5000')
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) })
+  return { db, dialect: 'sqlite', close: () => db.destroy() }
+}
+
+export class SchemaTooNewError extends Error {}
+
+/**
+ * Applies pending migrations. Refuses a database that has migrations this code does not know:
+ * it was written by a newer Tessera, and running old code on it could corrupt data.
+ */
+export async function migrate(db: Kysely<DB>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
+  const applied = await listAppliedMigrations(db)
+  const unknown = applied.filter((name) => !(name in migrations))
+  if (unknown.length > 0) {
+    throw new SchemaTooNewError(
+      `the database schema is newer than this version of Tessera (unknown migrations: ${unknown.join(', ')}); ` +
+        'upgrade Tessera instead of running an older version against this database',
+    )
+  }
+  const { error, results = [] } = await migrator.migrateToLatest()
+  if (error) throw error
+  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}
+
+async function listAppliedMigrations(db: Kysely<DB>): Promise<string[]> {
+  const tables = await db.introspection.getTables()
+  if (!tables.some((t) => t.name === 'kysely_migration')) return []
+  const rows = await db.selectFrom('kysely_migration').select('name').execute()
+  return rows.map((r) => r.name)
+}
+
+export async function pingDatabase(db: Kysely<DB>): Promise<void> {
+  await sql`select 1`.execute(db)
+}

@@ -1,0 +1,10 @@
+/**
+ * Numbered migrations, applied in order on SQLite and PostgreSQL alike. Add a file, then add it
+ * here; never edit one that has shipped.
+ */
+import type { Migration } from 'kysely/migration'
+import * as m0001 from './0001-accounts-sessions-tokens.ts'
+
+export const migrations: Record<string, Migration> = {
+  '0001-accounts-sessions-tokens': m0001,
+}

@@ -1,0 +1,295 @@
+/**
+ * Sign-up, sign-in, refresh, sign-out and session management.
+ *
+ * Login, in order: per-IP limit → lock check (before the password, so a locked account stays
+ * locked even for the right one) → password verify (a dummy verify for unknown emails, so
+ * timing reveals nothing) → failures counted toward progressive lockout → new session.
+ *
+ * Refresh rotation (RFC 9700 §4.14.2): the presented token is marked used with a conditional
+ * update, so of two concurrent uses exactly one wins; presenting a used token again revokes its
+ * whole family (the session) and is audited.
+ */
+import type { Kysely } from 'kysely'
+import type { Account, AccountService } from '../accounts/service.ts'
+import { emailKey, toUser } from '../accounts/service.ts'
+import type { AuditLog } from '../audit/service.ts'
+import type { Clock } from '../core/clock.ts'
+import type { DB } from '../core/db-schema.ts'
+import type { ClientInfo } from '../core/http.ts'
+import { newId } from '../core/ids.ts'
+import type { Metrics } from '../core/metrics.ts'
+import { consumeOrThrow, type LimiterFactory } from '../core/rate-limit.ts'
+import type { PasswordHasher } from '../passwords/hasher.ts'
+import { assertAcceptablePassword } from '../passwords/policy.ts'
+import type { AccessTokens } from '../tokens/access-tokens.ts'
+import { sessionErrors } from './errors.ts'
+import type { SessionLiveness } from './liveness.ts'
+import type { Lockout } from './lockout.ts'
+import { generateRefreshToken, parseRefreshToken, refreshSecretMatches } from './refresh-tokens.ts'
+import type { LoginBody, RegisterBody, SessionInfo, TokenBody } from './schemas.ts'
+import {
+  findRefreshToken,
+  findSession,
+  insertRefreshToken,
+  insertSession,
+  listLiveSessions,
+  markRefreshTokenUsed,
+  revokeSessions,
+  type SessionRow,
+  touchSession,
+} from './store.ts'
+
+/** Scope of first-party tokens: the user's own account through the v1 API. */
+export const FIRST_PARTY_SCOPE = ['openid', 'profile', 'email']
+
+export interface SessionDeps {
+  db: Kysely<DB>
+  clock: Clock
+  accounts: AccountService
+  hasher: PasswordHasher
+  accessTokens: AccessTokens
+  audit: AuditLog
+  liveness: SessionLiveness
+  lockout: Lockout
+  limiters: LimiterFactory
+  metrics: Metrics
+  refreshIdleTtl: number
+  sessionMaxTtl: number
+  authRateLimitPerMinute: number
+}
+
+export function createSessionService(deps: SessionDeps) {
+  const { db, clock, audit, metrics } = deps
+  const perIp = (action: string) =>
+    deps.limiters({ name: `ip:${action}`, points: deps.authRateLimitPerMinute, duration: 60 })
+  const ipLimits = { register: perIp('register'), login: perIp('login'), refresh: perIp('refresh') }
+
+  async function issueRefreshToken(trx: Kysely<DB>, session: Pick<SessionRow, 'id' | 'expires_at'>) {
+    const now = clock.now()
+    const refresh = generateRefreshToken()
+    await insertRefreshToken(trx, {
+      id: refresh.id,
+      session_id: session.id,
+      secret_hash: refresh.secretHash,
+      created_at: now,
+      expires_at: Math.min(now + deps.refreshIdleTtl * 1000, session.expires_at),
+      used_at: null,
+    })
+    return refresh.token
+  }
+
+  async function tokenBody(
+    account: Account,
+    session: SessionRow,
+    refreshToken: string,
+    grant: string,
+  ): Promise<TokenBody> {
+    const accessToken = await deps.accessTokens.sign({
+      sub: account.id,
+      sid: session.id,
+      scope: FIRST_PARTY_SCOPE,
+      amr: session.amr.split(' '),
+    })
+    metrics.tokensIssued.inc({ grant })
+    return {
+      user: toUser(account),
+      accessToken,
+      refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: deps.accessTokens.ttlSeconds,
+    }
+  }
+
+  /** A new session and its first refresh token, inside the caller's transaction. */
+  async function startSession(trx: Kysely<DB>, account: Account, amr: string[], client: ClientInfo) {
+    const now = clock.now()
+    const session: SessionRow = {
+      id: newId(),
+      account_id: account.id,
+      ip: client.ip,
+      user_agent: client.userAgent,
+      amr: amr.join(' '),
+      created_at: now,
+      authenticated_at: now,
+      last_seen_at: now,
+      expires_at: now + deps.sessionMaxTtl * 1000,
+      revoked_at: null,
+      revoked_reason: null,
+    }
+    await insertSession(trx, session)
+    return { session, refreshToken: await issueRefreshToken(trx, session) }
+  }
+
+  async function revoke(accountId: string, filter: { only?: string; except?: string }, reason: string) {
+    const ids = await revokeSessions(db, accountId, filter, clock.now(), reason)
+    await deps.liveness.revoked(ids)
+    return ids
+  }
+
+  async function verifyPassword(account: Account | undefined, password: string): Promise<boolean> {
+    if (!account?.password_hash) return deps.hasher.verifyDummy(password)
+    return deps.hasher.verify(account.password_hash, password)
+  }
+
+  return {
+    startSession,
+
+    async register(input: RegisterBody, client: ClientInfo): Promise<TokenBody> {
+      await consumeOrThrow(ipLimits.register, client.ip)
+      assertAcceptablePassword(input.password, input.email)
+      const passwordHash = await deps.hasher.hash(input.password)
+      const body = await db.transaction().execute(async (trx) => {
+        const account = await deps.accounts.createAccount(
+          { email: input.email, passwordHash, name: input.name },
+          trx,
+        )
+        const { session, refreshToken } = await startSession(trx, account, ['pwd'], client)
+        await audit.record(
+          { type: 'account.registered', accountId: account.id, sessionId: session.id, client },
+          trx,
+        )
+        return tokenBody(account, session, refreshToken, 'register')
+      })
+      return body
+    },
+
+    async login(input: LoginBody, client: ClientInfo): Promise<TokenBody> {
+      await consumeOrThrow(ipLimits.login, client.ip)
+      const key = emailKey(input.email)
+      const lockedFor = await deps.lockout.lockedFor(key)
+      if (lockedFor > 0) {
+        metrics.loginOutcomes.inc({ outcome: 'locked' })
+        throw sessionErrors.accountLocked(lockedFor)
+      }
+      const account = await deps.accounts.findByEmail(input.email)
+      if (!(await verifyPassword(account, input.password)) || !account) {
+        const outcome = await deps.lockout.recordFailure(key)
+        metrics.loginOutcomes.inc({ outcome: 'failed' })
+        await audit.record({
+          type: 'login.failed',
+          accountId: account?.id,
+          client,
+          data: { reason: 'credentials' },
+        })
+        if (outcome.locked) {
+          await audit.record({
+            type: 'login.locked',
+            accountId: account?.id,
+            client,
+            data: { seconds: outcome.seconds, lockNumber: outcome.lockNumber },
+          })
+        }
+        throw sessionErrors.invalidCredentials()
+      }
+      if (account.disabled_at !== null) {
+        metrics.loginOutcomes.inc({ outcome: 'disabled' })
+        throw sessionErrors.accountDisabled()
+      }
+      await deps.lockout.clearFailures(key)
+      if (deps.hasher.needsRehash(account.password_hash!)) {
+        await deps.accounts.setPasswordHash(account.id, await deps.hasher.hash(input.password))
+      }
+      metrics.loginOutcomes.inc({ outcome: 'succeeded' })
+      return db.transaction().execute(async (trx) => {
+        const { session, refreshToken } = await startSession(trx, account, ['pwd'], client)
+        await audit.record(
+          { type: 'login.succeeded', accountId: account.id, sessionId: session.id, client },
+          trx,
+        )
+        return tokenBody(account, session, refreshToken, 'password')
+      })
+    },
+
+    async refresh(token: string, client: ClientInfo): Promise<TokenBody> {
+      await consumeOrThrow(ipLimits.refresh, client.ip)
+      const parsed = parseRefreshToken(token)
+      const row = parsed && (await findRefreshToken(db, parsed.id))
+      if (!parsed || !row || !refreshSecretMatches(parsed.secret, row.secret_hash)) {
+        throw sessionErrors.invalidRefreshToken()
+      }
+      const session = await findSession(db, row.session_id)
+      const now = clock.now()
+      if (!session || session.revoked_at !== null || session.expires_at <= now)
+        throw sessionErrors.invalidRefreshToken()
+
+      const reuse = async () => {
+        await revoke(session.account_id, { only: session.id }, 'refresh_token_reused')
+        metrics.refreshReuse.inc()
+        await audit.record({
+          type: 'refresh_token.reused',
+          accountId: session.account_id,
+          sessionId: session.id,
+          client,
+          data: { refreshTokenId: row.id },
+        })
+        return sessionErrors.refreshTokenReused()
+      }
+      if (row.used_at !== null) throw await reuse()
+      if (row.expires_at <= now) throw sessionErrors.invalidRefreshToken()
+
+      const result = await db.transaction().execute(async (trx) => {
+        if (!(await markRefreshTokenUsed(trx, row.id, now))) return undefined // lost the race: reuse
+        const account = await deps.accounts.findById(session.account_id, trx)
+        if (!account || account.disabled_at !== null) throw sessionErrors.sessionEnded()
+        await touchSession(trx, session.id, now)
+        const refreshToken = await issueRefreshToken(trx, session)
+        return tokenBody(account, session, refreshToken, 'refresh_token')
+      })
+      if (!result) throw await reuse()
+      return result
+    },
+
+    /** Ends the session the access token belongs to. */
+    async logout(accountId: string, sessionId: string, client: ClientInfo): Promise<void> {
+      const ended = await revoke(accountId, { only: sessionId }, 'logout')
+      if (ended.length > 0) await audit.record({ type: 'logout', accountId, sessionId, client })
+    },
+
+    /** Ends the session a refresh token belongs to; unknown tokens are ignored (RFC 7009 §2.2). */
+    async logoutWithRefreshToken(token: string, client: ClientInfo): Promise<void> {
+      const parsed = parseRefreshToken(token)
+      const row = parsed && (await findRefreshToken(db, parsed.id))
+      if (!parsed || !row || !refreshSecretMatches(parsed.secret, row.secret_hash)) return
+      const session = await findSession(db, row.session_id)
+      if (session) await this.logout(session.account_id, session.id, client)
+    },
+
+    async listSessions(accountId: string, currentSessionId: string): Promise<SessionInfo[]> {
+      const rows = await listLiveSessions(db, accountId, clock.now())
+      return rows.map((s) => ({
+        id: s.id,
+        current: s.id === currentSessionId,
+        ip: s.ip,
+        userAgent: s.user_agent,
+        amr: s.amr.split(' '),
+        createdAt: new Date(s.created_at).toISOString(),
+        lastSeenAt: new Date(s.last_seen_at).toISOString(),
+        expiresAt: new Date(s.expires_at).toISOString(),
+      }))
+    },
+
+    /** Ends one of the account's sessions; false when it has no such live session. */
+    async endSession(accountId: string, sessionId: string, client: ClientInfo): Promise<boolean> {
+      const ended = await revoke(accountId, { only: sessionId }, 'ended_by_user')
+      if (ended.length > 0)
+        await audit.record({ type: 'sessions.revoked', accountId, sessionId, client, data: { ended } })
+      return ended.length > 0
+    },
+
+    /**
+     * Revokes every session of the account but `keepSessionId` (all when omitted) inside the
+     * caller's transaction. Call `announceRevoked` with the result once it has committed.
+     */
+    revokeSessionsIn: (
+      trx: Kysely<DB>,
+      accountId: string,
+      keepSessionId: string | undefined,
+      reason: string,
+    ) => revokeSessions(trx, accountId, keepSessionId ? { except: keepSessionId } : {}, clock.now(), reason),
+
+    /** Purges revoked sessions from every instance's liveness cache (after commit, never before). */
+    announceRevoked: (sessionIds: string[]) => deps.liveness.revoked(sessionIds),
+  }
+}
+
+export type SessionService = ReturnType<typeof createSessionService>

@@ -1,0 +1,76 @@
+import type { Insertable, Kysely, Selectable } from 'kysely'
+import type { DB, RefreshTokensTable, SessionsTable } from '../core/db-schema.ts'
+
+export type SessionRow = Selectable<SessionsTable>
+export type RefreshTokenRow = Selectable<RefreshTokensTable>
+
+export async function insertSession(db: Kysely<DB>, row: Insertable<SessionsTable>): Promise<void> {
+  await db.insertInto('sessions').values(row).execute()
+}
+
+export function findSession(db: Kysely<DB>, id: string): Promise<SessionRow | undefined> {
+  return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export function findLiveSession(db: Kysely<DB>, id: string, now: number) {
+  return db
+    .selectFrom('sessions')
+    .select(['id', 'account_id'])
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst()
+}
+
+export function listLiveSessions(db: Kysely<DB>, accountId: string, now: number): Promise<SessionRow[]> {
+  return db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .orderBy('last_seen_at', 'desc')
+    .execute()
+}
+
+export async function touchSession(db: Kysely<DB>, id: string, now: number): Promise<void> {
+  await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute()
+}
+
+/** Revokes the given live sessions of one account; returns the ids actually revoked. */
+export async function revokeSessions(
+  db: Kysely<DB>,
+  accountId: string,
+  filter: { only?: string; except?: string },
+  now: number,
+  reason: string,
+): Promise<string[]> {
+  let query = db
+    .updateTable('sessions')
+    .set({ revoked_at: now, revoked_reason: reason })
+    .where('account_id', '=', accountId)
+    .where('revoked_at', 'is', null)
+  if (filter.only) query = query.where('id', '=', filter.only)
+  if (filter.except) query = query.where('id', '!=', filter.except)
+  const rows = await query.returning('id').execute()
+  return rows.map((r) => r.id)
+}
+
+export async function insertRefreshToken(db: Kysely<DB>, row: Insertable<RefreshTokensTable>): Promise<void> {
+  await db.insertInto('refresh_tokens').values(row).execute()
+}
+
+export function findRefreshToken(db: Kysely<DB>, id: string): Promise<RefreshTokenRow | undefined> {
+  return db.selectFrom('refresh_tokens').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** The atomic step of rotation: only one caller can mark a token used (RFC 9700 §4.14.2). */
+export async function markRefreshTokenUsed(db: Kysely<DB>, id: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('refresh_tokens')
+    .set({ used_at: now })
+    .where('id', '=', id)
+    .where('used_at', 'is', null)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}

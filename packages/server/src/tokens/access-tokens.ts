@@ -1,0 +1,103 @@
+/**
+ * Access tokens: JWTs per RFC 9068 (`typ: at+jwt`), signed with the key ring's active key.
+ *
+ * Verification checks, in order: the header names a published `kid`; the algorithm is that
+ * key's algorithm and nothing else (no `none`, no HMAC with a public key — the classic alg
+ * confusion); `typ` is `at+jwt`; signature; `iss`, `aud`, `exp` (no leeway beyond clock skew).
+ */
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
+import type { Clock } from '../core/clock.ts'
+import { AppError } from '../core/errors.ts'
+import { newId } from '../core/ids.ts'
+import type { KeyRing } from './keys.ts'
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt'
+const CLOCK_SKEW_SECONDS = 5
+
+export interface AccessTokenClaims {
+  sub: string
+  sid: string
+  scope: string[]
+  amr: string[]
+  roles?: string[]
+}
+
+export interface VerifiedAccessToken extends AccessTokenClaims {
+  jti: string
+  exp: number
+  iat: number
+}
+
+export interface AccessTokenOptions {
+  keys: KeyRing
+  clock: Clock
+  issuer: string
+  audience: string
+  ttlSeconds: number
+}
+
+const invalidToken = (detail = 'the access token is invalid') => new AppError(401, 'invalid_token', detail)
+
+export function createAccessTokens(options: AccessTokenOptions) {
+  return {
+    ttlSeconds: options.ttlSeconds,
+
+    async sign(claims: AccessTokenClaims): Promise<string> {
+      const key = options.keys.activeKey()
+      const iat = Math.floor(options.clock.now() / 1000)
+      return new SignJWT({
+        scope: claims.scope.join(' '),
+        sid: claims.sid,
+        amr: claims.amr,
+        ...(claims.roles?.length ? { roles: claims.roles } : {}),
+      })
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
+        .setIssuer(options.issuer)
+        .setAudience(options.audience)
+        .setSubject(claims.sub)
+        .setJti(newId())
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + options.ttlSeconds)
+        .sign(key.privateKey)
+    },
+
+    /** Verifies a bearer token or throws `401 invalid_token` (`token_expired` when only the time is wrong). */
+    async verify(token: string): Promise<VerifiedAccessToken> {
+      let kid: string | undefined
+      try {
+        kid = decodeProtectedHeader(token).kid
+      } catch {
+        throw invalidToken()
+      }
+      const key = kid ? await options.keys.publicKey(kid) : undefined
+      if (!key) throw invalidToken('the access token was not signed by a current key')
+      try {
+        const { payload } = await jwtVerify(token, key.key, {
+          algorithms: [key.alg],
+          typ: ACCESS_TOKEN_TYPE,
+          issuer: options.issuer,
+          audience: options.audience,
+          clockTolerance: CLOCK_SKEW_SECONDS,
+          currentDate: new Date(options.clock.now()),
+          requiredClaims: ['sub', 'sid', 'jti', 'exp', 'iat'],
+        })
+        return {
+          sub: String(payload.sub),
+          sid: String(payload.sid),
+          jti: String(payload.jti),
+          exp: Number(payload.exp),
+          iat: Number(payload.iat),
+          scope: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
+          amr: Array.isArray(payload.amr) ? payload.amr.map(String) : [],
+          ...(Array.isArray(payload.roles) ? { roles: payload.roles.map(String) } : {}),
+        }
+      } catch (err) {
+        if (err instanceof joseErrors.JWTExpired)
+          throw new AppError(401, 'token_expired', 'the access token has expired')
+        throw invalidToken()
+      }
+    },
+  }
+}
+
+export type AccessTokens = ReturnType<typeof createAccessTokens>

@@ -1,0 +1,155 @@
+/**
+ * Signing keys: generated on first start, stored envelope-encrypted, published as a JWKS.
+ *
+ * Rotation (`tessera keys rotate`) inserts a new active key and retires the old ones, which
+ * stay published until every token they signed has expired: the access-token lifetime plus the
+ * interval at which other running instances re-read keys (they keep signing with the old key
+ * until then).
+ */
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
+import type { Kysely } from 'kysely'
+import type { Clock } from '../core/clock.ts'
+import type { SecretBox } from '../core/crypto.ts'
+import type { DB } from '../core/db-schema.ts'
+import { newId } from '../core/ids.ts'
+import {
+  deleteExpiredKeys,
+  insertSigningKey,
+  listAllKeys,
+  listPublishedKeys,
+  retireKeysExcept,
+  type SigningKeyRow,
+} from './store.ts'
+
+export type SigningAlg = 'EdDSA' | 'ES256' | 'RS256'
+
+export interface PublicKey {
+  kid: string
+  alg: SigningAlg
+  key: CryptoKey
+}
+
+export interface ActiveKey extends PublicKey {
+  privateKey: CryptoKey
+}
+
+export interface KeyRingOptions {
+  db: Kysely<DB>
+  box: SecretBox
+  clock: Clock
+  alg: SigningAlg
+  accessTokenTtl: number
+  keyReloadInterval: number
+}
+
+const privateContext = (kid: string) => `signing_key:${kid}`
+
+async function generateKeyRow(options: KeyRingOptions): Promise<SigningKeyRow> {
+  const kid = newId()
+  const { publicKey, privateKey } = await generateKeyPair(options.alg, { extractable: true })
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: options.alg, use: 'sig' }
+  const privateJwk = await exportJWK(privateKey)
+  return {
+    kid,
+    alg: options.alg,
+    public_jwk: JSON.stringify(publicJwk),
+    private_jwk: options.box.encrypt(JSON.stringify(privateJwk), privateContext(kid)),
+    created_at: options.clock.now(),
+    retired_at: null,
+    expires_at: null,
+  }
+}
+
+/** Adds a new signing key and retires the others; returns the new kid. */
+export async function rotateSigningKeys(options: KeyRingOptions): Promise<string> {
+  const row = await generateKeyRow(options)
+  const now = options.clock.now()
+  const publishUntil = now + (options.accessTokenTtl + options.keyReloadInterval) * 1000
+  await options.db.transaction().execute(async (trx) => {
+    await insertSigningKey(trx, row)
+    await retireKeysExcept(trx, row.kid, now, publishUntil)
+    await deleteExpiredKeys(trx, now)
+  })
+  return row.kid
+}
+
+export interface KeySummary {
+  kid: string
+  alg: string
+  createdAt: string
+  status: 'active' | 'retired' | 'expired'
+  publishedUntil: string | null
+}
+
+export async function listSigningKeys(db: Kysely<DB>, now: number): Promise<KeySummary[]> {
+  const rows = await listAllKeys(db)
+  return rows.map((r) => ({
+    kid: r.kid,
+    alg: r.alg,
+    createdAt: new Date(r.created_at).toISOString(),
+    status:
+      r.retired_at === null ? 'active' : r.expires_at !== null && r.expires_at <= now ? 'expired' : 'retired',
+    publishedUntil: r.expires_at === null ? null : new Date(r.expires_at).toISOString(),
+  }))
+}
+
+export function createKeyRing(options: KeyRingOptions) {
+  let active: ActiveKey | undefined
+  let published = new Map<string, PublicKey>()
+  let jwks: { keys: JWK[] } = { keys: [] }
+  let lastLoad = 0
+  let timer: NodeJS.Timeout | undefined
+
+  async function load(): Promise<void> {
+    const rows = await listPublishedKeys(options.db, options.clock.now())
+    const next = new Map<string, PublicKey>()
+    for (const row of rows) {
+      const key = (await importJWK(JSON.parse(row.public_jwk), row.alg)) as CryptoKey
+      next.set(row.kid, { kid: row.kid, alg: row.alg as SigningAlg, key })
+    }
+    // The newest unretired key signs (two instances racing at first start may both create one).
+    const activeRow = rows.find((r) => r.retired_at === null)
+    if (activeRow && activeRow.kid !== active?.kid) {
+      const jwk = JSON.parse(options.box.decrypt(activeRow.private_jwk, privateContext(activeRow.kid)))
+      const privateKey = (await importJWK(jwk, activeRow.alg)) as CryptoKey
+      active = { ...next.get(activeRow.kid)!, privateKey }
+    }
+    published = next
+    jwks = { keys: rows.map((r) => JSON.parse(r.public_jwk) as JWK) }
+    lastLoad = options.clock.now()
+  }
+
+  return {
+    /** Loads keys, creating the first one on a fresh database, and starts periodic reloads. */
+    async start(): Promise<void> {
+      await load()
+      if (!active) {
+        await rotateSigningKeys(options)
+        await load()
+      }
+      timer = setInterval(() => void load().catch(() => {}), options.keyReloadInterval * 1000)
+      timer.unref()
+    },
+    stop(): void {
+      clearInterval(timer)
+    },
+    reload: load,
+    activeKey(): ActiveKey {
+      if (!active) throw new Error('key ring not started')
+      return active
+    },
+    /**
+     * The published key for `kid`. An unknown kid triggers at most one reload per second, so a
+     * key rotated in by another instance is picked up without letting junk kids hammer the DB.
+     */
+    async publicKey(kid: string): Promise<PublicKey | undefined> {
+      const known = published.get(kid)
+      if (known || options.clock.now() - lastLoad < 1000) return known
+      await load()
+      return published.get(kid)
+    },
+    jwks: () => jwks,
+  }
+}
+
+export type KeyRing = ReturnType<typeof createKeyRing>

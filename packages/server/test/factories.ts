@@ -1,0 +1,50 @@
+/** Creates real accounts and sessions through the HTTP API. */
+import assert from 'node:assert/strict'
+import type { FastifyInstance } from 'fastify'
+
+let counter = 0
+
+export function uniqueEmail(prefix = 'user'): string {
+  counter += 1
+  return `${prefix}.${process.pid}.${counter}@example.com`
+}
+
+export const STRONG_PASSWORD = 'correct horse battery staple'
+
+export interface TokenBody {
+  user: { id: string; email: string; emailVerified: boolean; name: string | null }
+  accessToken: string
+  refreshToken: string
+  tokenType: 'Bearer'
+  expiresIn: number
+}
+
+export async function register(
+  app: FastifyInstance,
+  input: { email?: string; password?: string; name?: string } = {},
+  ip = '203.0.113.1',
+): Promise<TokenBody & { email: string; password: string }> {
+  const email = input.email ?? uniqueEmail()
+  const password = input.password ?? STRONG_PASSWORD
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/register',
+    payload: { email, password, ...(input.name ? { name: input.name } : {}) },
+    remoteAddress: ip,
+  })
+  assert.equal(res.statusCode, 201, res.body)
+  return { ...(res.json() as TokenBody), email, password }
+}
+
+export async function login(app: FastifyInstance, email: string, password: string, ip = '203.0.113.1') {
+  return app.inject({
+    method: 'POST',
+    url: '/v1/auth/login',
+    payload: { email, password },
+    remoteAddress: ip,
+  })
+}
+
+export function bearer(token: string) {
+  return { authorization: `Bearer ${token}` }
+}

@@ -1,0 +1,98 @@
+/**
+ * Builds a real Tessera for a test: in-memory SQLite by default, or a fresh PostgreSQL schema
+ * when TEST_DATABASE_URL is set; Redis (with its own key prefix) when TEST_REDIS_URL is set.
+ * A fast argon2id hasher and a manual clock keep tests quick and deterministic.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { buildApp, type Tessera } from '../src/app.ts'
+import { manualClock } from '../src/core/clock.ts'
+import { loadConfig } from '../src/core/config.ts'
+import { type Database, openDatabase } from '../src/core/db.ts'
+import { createMemoryKv, createRedisKv } from '../src/core/kv.ts'
+import { createPasswordHasher } from '../src/passwords/hasher.ts'
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64url')
+
+/** Cheap argon2id parameters: the same code path as production, a fraction of the cost. */
+export const fastHasher = createPasswordHasher({ memoryCost: 256, timeCost: 1, parallelism: 1 })
+
+export interface TestDatabase {
+  database: Database
+  drop(): Promise<void>
+}
+
+/** A database of its own for one test app. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (!TEST_DATABASE_URL) return { database: openDatabase({ sqliteFile: ':memory:' }), drop: async () => {} }
+  const schema = `t_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL })
+  await admin.connect()
+  await admin.query(`create schema ${schema}`)
+  await admin.end()
+  const database = openDatabase({ databaseUrl: TEST_DATABASE_URL, pgSchema: schema, pgPoolSize: 4 })
+  return {
+    database,
+    drop: async () => {
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL })
+      await client.connect()
+      await client.query(`drop schema ${schema} cascade`)
+      await client.end()
+    },
+  }
+}
+
+export interface TestApp extends Tessera {
+  clock: ReturnType<typeof manualClock>
+  dataDir: string
+}
+
+export interface TestAppOptions {
+  config?: Record<string, unknown>
+  /** Reuse a database (restart tests); it is then not dropped on close. */
+  testDatabase?: TestDatabase
+  dataDir?: string
+  clock?: ReturnType<typeof manualClock>
+}
+
+export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tessera-test-'))
+  const { config } = loadConfig(
+    {},
+    {
+      masterKey: TEST_MASTER_KEY,
+      dataDir,
+      publicUrl: 'http://localhost:3000',
+      logLevel: 'silent',
+      ...options.config,
+    },
+  )
+  const owned = !options.testDatabase
+  const testDb = options.testDatabase ?? (await createTestDatabase())
+  const kvPrefix = `test-${randomBytes(6).toString('hex')}:`
+  const kv = TEST_REDIS_URL ? createRedisKv(TEST_REDIS_URL, kvPrefix) : createMemoryKv()
+  const clock = options.clock ?? manualClock(Date.parse('2026-01-01T00:00:00Z'))
+  const tessera = await buildApp(config, {
+    clock,
+    hasher: fastHasher,
+    database: testDb.database,
+    kv,
+    kvPrefix,
+    logger: false,
+    defaultMetrics: false,
+  })
+  return {
+    ...tessera,
+    clock,
+    dataDir,
+    close: async () => {
+      await tessera.close()
+      if (owned) await testDb.drop()
+    },
+  }
+}
