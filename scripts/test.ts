@@ -25,7 +25,12 @@ let passed = 0
 let failed = 0
 for (const pass of passes) {
   console.log(`\n=== ${pass.name} ===`)
-  const env = { ...process.env, ...pass.env, DATABASE_URL: undefined, REDIS_URL: undefined }
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...pass.env,
+    DATABASE_URL: undefined,
+    REDIS_URL: undefined,
+  }
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k]
   const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...patterns], {
     env,
