@@ -99,6 +99,22 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<Options> = async (app, { s
   )
 
   app.delete(
+    '/v1/me/sessions',
+    {
+      preHandler: requireUser,
+      schema: {
+        tags: ['sessions'],
+        summary: 'End all my other sessions (this one stays)',
+        security: [{ bearer: [] }],
+        response: { 200: Type.Object({ ended: Type.Integer() }), ...errorResponses(401) },
+      },
+    },
+    async (req) => ({
+      ended: await sessions.endOtherSessions(req.auth!.accountId, req.auth!.sessionId, clientInfo(req)),
+    }),
+  )
+
+  app.delete(
     '/v1/me/sessions/:id',
     {
       preHandler: requireUser,

@@ -276,6 +276,21 @@ export function createSessionService(deps: SessionDeps) {
       return ended.length > 0
     },
 
+    /** Ends every session of the account except the current one ("sign out everywhere else"). */
+    async endOtherSessions(accountId: string, currentSessionId: string, client: ClientInfo): Promise<number> {
+      const ended = await revoke(accountId, { except: currentSessionId }, 'ended_by_user')
+      if (ended.length > 0) {
+        await audit.record({
+          type: 'sessions.revoked',
+          accountId,
+          sessionId: currentSessionId,
+          client,
+          data: { ended },
+        })
+      }
+      return ended.length
+    },
+
     /**
      * Revokes every session of the account but `keepSessionId` (all when omitted) inside the
      * caller's transaction. Call `announceRevoked` with the result once it has committed.
