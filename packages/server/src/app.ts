@@ -5,20 +5,34 @@
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { emailRoutes } from './accounts/email-routes.ts'
+import { createEmailVerification } from './accounts/email-verification.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
 import { createAuditLog } from './audit/service.ts'
 import { type Clock, systemClock } from './core/clock.ts'
 import type { Config } from './core/config.ts'
-import { createSecretBox } from './core/crypto.ts'
+import { createCodeHasher, createSecretBox } from './core/crypto.ts'
 import { type Database, migrate, openDatabase, sqliteFileIn } from './core/db.ts'
 import { installErrorHandling } from './core/errors.ts'
 import { BODY_LIMIT_BYTES, installEdge } from './core/http.ts'
 import { createMemoryKv, createRedisKv, type Kv } from './core/kv.ts'
+import { createMailer, type Mailer, type MailLogger } from './core/mailer.ts'
 import { createMetrics, installRequestMetrics } from './core/metrics.ts'
 import { installOpenApi } from './core/openapi.ts'
 import { createLimiterFactory } from './core/rate-limit.ts'
 import { healthRoutes } from './health/routes.ts'
+import { createNotifier } from './mail/service.ts'
+import { createBackupCodes } from './mfa/backup-codes.ts'
+import { createMfaNotifications } from './mfa/notifications.ts'
+import { passkeyRoutes } from './mfa/passkey-routes.ts'
+import { createPasskeyService } from './mfa/passkeys.ts'
+import { mfaRoutes } from './mfa/routes.ts'
+import { createMfaService } from './mfa/service.ts'
+import { createSmsService } from './mfa/sms.ts'
+import { createTwilioSmsProvider } from './mfa/sms-provider.ts'
+import { smsRoutes } from './mfa/sms-routes.ts'
+import { passkeyPageRoutes } from './pages/passkeys/routes.ts'
 import { createPasswordHasher, type PasswordHasher } from './passwords/hasher.ts'
 import { passwordRoutes } from './passwords/routes.ts'
 import { createPasswordService } from './passwords/service.ts'
@@ -42,12 +56,16 @@ export interface AppOverrides {
   kvPrefix?: string
   logger?: boolean
   defaultMetrics?: boolean
+  /** Replaces the SMTP / outbox mailer (tests: other retry delays, a capturing logger). */
+  mailer?: Mailer
 }
 
 export interface Tessera {
   app: FastifyInstance
   database: Database
   kv: Kv
+  /** `await mailer.idle()` waits for every queued mail and deferred mail task. */
+  mailer: Mailer
   close(): Promise<void>
 }
 
@@ -67,6 +85,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const limiters = createLimiterFactory(kv, overrides.kvPrefix ? `tessera:${overrides.kvPrefix}` : 'tessera')
   const hasher = overrides.hasher ?? createPasswordHasher()
   const audit = createAuditLog({ db, clock })
+  // Mail is sent only while serving requests, by when Fastify's logger (created below) exists.
+  const mailLog: MailLogger = {
+    info: (obj, msg) => app.log.info(obj, msg),
+    warn: (obj, msg) => app.log.warn(obj, msg),
+    error: (obj, msg) => app.log.error(obj, msg),
+  }
+  const mailer = overrides.mailer ?? createMailer(config, mailLog)
+  const notifier = createNotifier({ mailer, publicUrl: config.publicUrl, productName: config.productName })
   const keys = createKeyRing({
     db,
     box,
@@ -88,6 +114,72 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   // Services
   const accounts = createAccountService({ db, clock })
+  const backupCodes = createBackupCodes({
+    db,
+    clock,
+    hashCode: createCodeHasher(config.masterKey, 'backup-codes'),
+  })
+  const mfaNotifications = createMfaNotifications({ accounts, notifier })
+  // SMS codes only when Twilio is fully configured; the verifier and the routes answer
+  // `sms_not_configured` otherwise.
+  const smsProvider =
+    config.twilioAccountSid && config.twilioAuthToken && config.twilioFrom
+      ? createTwilioSmsProvider({
+          accountSid: config.twilioAccountSid,
+          authToken: config.twilioAuthToken,
+          from: config.twilioFrom,
+          baseUrl: config.twilioBaseUrl,
+        })
+      : undefined
+  const sms = createSmsService({
+    db,
+    clock,
+    box,
+    hashCode: createCodeHasher(config.masterKey, 'sms-codes'),
+    audit,
+    limiters,
+    provider: smsProvider,
+    productName: config.productName,
+    publicUrl: config.publicUrl,
+    backupCodes,
+    notify: mfaNotifications,
+  })
+  const passkeys = createPasskeyService({
+    db,
+    clock,
+    audit,
+    limiters,
+    rpId: config.webauthnRpId,
+    origins: config.webauthnOrigins,
+    rpName: config.productName,
+    authRateLimitPerMinute: config.authRateLimitPerMinute,
+    backupCodes,
+    notify: mfaNotifications,
+  })
+  const mfa = createMfaService({
+    db,
+    clock,
+    box,
+    backupCodes,
+    audit,
+    limiters,
+    issuer: config.productName,
+    notify: mfaNotifications,
+    verifiers: { sms: sms.verifySecondFactor, passkey: passkeys.verifySecondFactor },
+    hasMethod: { sms: sms.hasActiveSms, passkey: passkeys.hasPasskey },
+  })
+  const emailVerification = createEmailVerification({
+    db,
+    clock,
+    accounts,
+    hasher,
+    audit,
+    notifier,
+    mailer,
+    limiters,
+    requireVerifiedEmail: config.requireVerifiedEmail,
+    ipRateLimitPerMinute: config.authRateLimitPerMinute,
+  })
   const sessions = createSessionService({
     db,
     clock,
@@ -98,6 +190,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     liveness,
     metrics,
     limiters,
+    mfa,
+    emailVerification,
     lockout: createLockout(limiters, {
       maxFailures: config.loginMaxFailures,
       lockSeconds: config.lockoutSeconds,
@@ -107,7 +201,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     sessionMaxTtl: config.sessionMaxTtl,
     authRateLimitPerMinute: config.authRateLimitPerMinute,
   })
-  const passwords = createPasswordService({ db, accounts, sessions, hasher, audit })
+  const passwords = createPasswordService({
+    db,
+    clock,
+    accounts,
+    sessions,
+    hasher,
+    audit,
+    notifier,
+    mailer,
+    limiters,
+    ipRateLimitPerMinute: config.authRateLimitPerMinute,
+  })
   const requireUser = createRequireUser({ accessTokens, liveness })
 
   // HTTP
@@ -137,13 +242,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(discoveryRoutes, { keys, issuer: config.publicUrl })
   await app.register(sessionRoutes, { sessions, requireUser })
   await app.register(accountRoutes, { accounts, requireUser })
+  await app.register(emailRoutes, { emailVerification, requireUser })
   await app.register(passwordRoutes, { passwords, requireUser })
+  await app.register(mfaRoutes, { mfa, accounts, sessions, requireUser })
+  await app.register(smsRoutes, { sms, mfa, requireUser })
+  await app.register(passkeyRoutes, { passkeys, mfa, accounts, sessions, requireUser })
+  await app.register(passkeyPageRoutes)
 
   app.addHook('onClose', async () => {
+    await mailer.close() // first: deferred mail tasks still use the database
     keys.stop()
     await kv.close()
     await database.close()
   })
   await app.ready()
-  return { app, database, kv, close: () => app.close() }
+  return { app, database, kv, mailer, close: () => app.close() }
 }

@@ -1,6 +1,7 @@
 /** Creates real accounts and sessions through the HTTP API. */
 import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
+import { Secret, TOTP } from 'otpauth'
 
 let counter = 0
 
@@ -47,4 +48,26 @@ export async function login(app: FastifyInstance, email: string, password: strin
 
 export function bearer(token: string) {
   return { authorization: `Bearer ${token}` }
+}
+
+/** The TOTP code an authenticator app would show at `timestamp` (epoch ms). */
+export function totpCode(secret: string, timestamp: number): string {
+  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({
+    timestamp,
+  })
+}
+
+/** Activates TOTP for the signed-in user at the app's clock; returns the secret and backup codes. */
+export async function enrolTotp(t: { app: FastifyInstance; clock: { now(): number } }, accessToken: string) {
+  const start = await t.app.inject({ method: 'POST', url: '/v1/me/mfa/totp', headers: bearer(accessToken) })
+  assert.equal(start.statusCode, 200, start.body)
+  const { secret } = start.json() as { secret: string }
+  const verify = await t.app.inject({
+    method: 'POST',
+    url: '/v1/me/mfa/totp/verify',
+    headers: bearer(accessToken),
+    payload: { code: totpCode(secret, t.clock.now()), label: 'Phone' },
+  })
+  assert.equal(verify.statusCode, 200, verify.body)
+  return { secret, backupCodes: (verify.json() as { backupCodes: string[] }).backupCodes }
 }

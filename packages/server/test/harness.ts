@@ -13,7 +13,8 @@ import { manualClock } from '../src/core/clock.ts'
 import { loadConfig } from '../src/core/config.ts'
 import { type Database, openDatabase } from '../src/core/db.ts'
 import { createMemoryKv, createRedisKv } from '../src/core/kv.ts'
-import { createPasswordHasher } from '../src/passwords/hasher.ts'
+import type { Mailer } from '../src/core/mailer.ts'
+import { createPasswordHasher, type PasswordHasher } from '../src/passwords/hasher.ts'
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL
@@ -58,6 +59,12 @@ export interface TestAppOptions {
   testDatabase?: TestDatabase
   dataDir?: string
   clock?: ReturnType<typeof manualClock>
+  /** Replaces the default outbox mailer (which writes to `<dataDir>/outbox/`). */
+  mailer?: Mailer
+  /** Redis key and channel namespace; apps given the same prefix share rate limits and revocations. */
+  kvPrefix?: string
+  /** Replaces the fast hasher (e.g. a wrapper that counts verifications). */
+  hasher?: PasswordHasher
 }
 
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -74,17 +81,21 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   )
   const owned = !options.testDatabase
   const testDb = options.testDatabase ?? (await createTestDatabase())
-  const kvPrefix = `test-${randomBytes(6).toString('hex')}:`
+  const kvPrefix = options.kvPrefix ?? `test-${randomBytes(6).toString('hex')}:`
   const kv = TEST_REDIS_URL ? createRedisKv(TEST_REDIS_URL, kvPrefix) : createMemoryKv()
   const clock = options.clock ?? manualClock(Date.parse('2026-01-01T00:00:00Z'))
   const tessera = await buildApp(config, {
     clock,
-    hasher: fastHasher,
+    hasher: options.hasher ?? fastHasher,
     database: testDb.database,
     kv,
     kvPrefix,
     logger: false,
     defaultMetrics: false,
+    ...(options.mailer ? { mailer: options.mailer } : {}),
+  }).catch(async (err: unknown) => {
+    await kv.close() // an open Redis connection would keep the test process alive
+    throw err
   })
   return {
     ...tessera,

@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox'
+import { Password } from '../passwords/schemas.ts'
 
 /**
  * An address as typed: surrounding spaces are trimmed and Unicode (EAI, RFC 6531) is allowed,
@@ -35,3 +36,45 @@ export const UpdateProfileBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 )
 export type UpdateProfileBody = Static<typeof UpdateProfileBody>
+
+/** A token from a mailed link (`?token=…`). */
+export const MailToken = Type.String({ minLength: 20, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })
+
+export const VerifyEmailBody = Type.Object({ token: MailToken }, { additionalProperties: false })
+export type VerifyEmailBody = Static<typeof VerifyEmailBody>
+
+export const ResendVerificationBody = Type.Object({ email: Email }, { additionalProperties: false })
+export type ResendVerificationBody = Static<typeof ResendVerificationBody>
+
+export const ChangeEmailBody = Type.Object(
+  { newEmail: Email, password: Password },
+  { additionalProperties: false },
+)
+export type ChangeEmailBody = Static<typeof ChangeEmailBody>
+
+/** The one answer to a resend, whoever the address belongs to. */
+export const ResendAccepted = Type.Object(
+  { message: Type.String() },
+  { additionalProperties: false, description: 'the same body whether or not the address has an account' },
+)
+
+export const EmailChangePending = Type.Object(
+  {
+    pendingEmail: Type.String({ description: 'the new address; it takes effect once its link is followed' }),
+  },
+  { additionalProperties: false },
+)
+
+/** Register's answer when `requireVerifiedEmail` is on: no session until the address is confirmed. */
+export const VerificationRequired = Type.Object(
+  {
+    // User's shape without its $id: both answers of register embed a user, and one schema may
+    // not define the same $id twice.
+    user: Type.Object(User.properties, { additionalProperties: false }),
+    verificationRequired: Type.Literal(true, {
+      description: 'a link was mailed to the address; sign in once it has been followed',
+    }),
+  },
+  { $id: 'VerificationRequired', additionalProperties: false },
+)
+export type VerificationRequired = Static<typeof VerificationRequired>

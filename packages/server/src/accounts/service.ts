@@ -13,6 +13,7 @@ import {
   findAccountByEmailKey,
   findAccountById,
   insertAccount,
+  markEmailVerified,
   updateAccount,
 } from './store.ts'
 
@@ -91,6 +92,11 @@ export function createAccountService(deps: { db: Kysely<DB>; clock: Clock }) {
 
     async setPasswordHash(id: string, passwordHash: string, db: Kysely<DB> = deps.db): Promise<void> {
       await updateAccount(db, id, { password_hash: passwordHash, updated_at: deps.clock.now() })
+    },
+
+    /** The address is proven (a link mailed to it was followed). Pass a transaction as `db`. */
+    async markEmailVerified(id: string, db: Kysely<DB> = deps.db): Promise<void> {
+      await markEmailVerified(db, id, deps.clock.now())
     },
   }
 }

@@ -17,6 +17,20 @@ export type AuditEventType =
   | 'refresh_token.reused'
   | 'password.changed'
   | 'sessions.revoked'
+  | 'email.verification_sent'
+  | 'email.verified'
+  | 'email.change_requested'
+  | 'email.changed'
+  | 'password.reset_requested'
+  | 'password.reset'
+  | 'reauthenticated'
+  | 'mfa.failed'
+  | 'mfa.factor_added'
+  | 'mfa.factor_removed'
+  | 'mfa.disabled'
+  | 'mfa.backup_codes_regenerated'
+  | 'passkey.used'
+  | 'passkey.clone_suspected'
 
 export interface AuditEntry {
   type: AuditEventType

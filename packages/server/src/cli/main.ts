@@ -61,6 +61,9 @@ async function runMigrations(config: Config): Promise<void> {
 }
 
 async function keys(config: Config, action: string | undefined): Promise<void> {
+  // A mistyped action must not touch (create or migrate) the database.
+  if (action !== 'rotate' && action !== 'list')
+    throw new UsageError(`unknown keys action: ${action ?? '(none)'}`)
   const database = openConfiguredDatabase(config)
   try {
     await migrate(database.db)
@@ -76,10 +79,8 @@ async function keys(config: Config, action: string | undefined): Promise<void> {
       console.log(
         `new signing key ${kid} (${config.signingAlg}); running servers switch within ${config.keyReloadInterval}s`,
       )
-    } else if (action === 'list') {
-      console.table(await listSigningKeys(database.db, Date.now()))
     } else {
-      throw new UsageError(`unknown keys action: ${action ?? '(none)'}`)
+      console.table(await listSigningKeys(database.db, Date.now()))
     }
   } finally {
     await database.close()

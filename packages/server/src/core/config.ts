@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { type Static, Type } from 'typebox'
+import { type Static, type TSchema, Type } from 'typebox'
 import { Value } from 'typebox/value'
 
 const Seconds = (description: string, defaultValue: number) =>
@@ -20,6 +20,8 @@ export const ConfigSchema = Type.Object(
     host: Type.String({ default: '127.0.0.1', description: 'interface to bind' }),
     /** Public base URL: the token issuer and the base of every link Tessera builds. */
     publicUrl: Type.String({ format: 'uri', description: 'public base URL (token issuer)' }),
+    /** Product name shown to users (authenticator apps, mail, pages). */
+    productName: Type.String({ default: 'Tessera', minLength: 1, maxLength: 60 }),
     /** Directory for the embedded database, development master key and outbox. */
     dataDir: Type.String({ default: './data', description: 'data directory' }),
     /** postgres://… to use PostgreSQL; unset means SQLite in dataDir. */
@@ -57,11 +59,42 @@ export const ConfigSchema = Type.Object(
       { default: 'info' },
     ),
     production: Type.Boolean({ default: false }),
+    /** smtp://user:pass@host:587 or smtps://…:465; unset means mail is written to `<dataDir>/outbox/`. */
+    smtpUrl: Type.Optional(Type.String({ description: 'SMTP URL' })),
+    /** Sender of every mail Tessera sends. */
+    mailFrom: Type.String({ default: 'Tessera <no-reply@localhost>', description: 'mail sender' }),
+    /** Refuse sign-in (403 email_not_verified) until the account's email address is verified. */
+    requireVerifiedEmail: Type.Boolean({
+      default: false,
+      description: 'require a verified email to sign in',
+    }),
+    /** WebAuthn relying party id (a domain); defaults to the hostname of publicUrl. */
+    webauthnRpId: Type.Optional(Type.String({ minLength: 1, description: 'WebAuthn RP ID' })),
+    /** Origins passkey ceremonies may come from; defaults to the origin of publicUrl. */
+    webauthnOrigins: Type.Array(Type.String(), { default: [], description: 'WebAuthn allowed origins' }),
+    /** Twilio Account SID (AC…); SMS codes are on only when the SID, token and sender are all set. */
+    twilioAccountSid: Type.Optional(Type.String({ minLength: 1, description: 'Twilio Account SID' })),
+    /** Twilio Auth Token (a secret: redacted in logs). */
+    twilioAuthToken: Type.Optional(Type.String({ minLength: 1, description: 'Twilio Auth Token' })),
+    /** Sender of SMS codes: an E.164 number, or a Messaging Service SID (MG…). */
+    twilioFrom: Type.Optional(
+      Type.String({ minLength: 1, description: 'SMS sender or Messaging Service SID' }),
+    ),
+    /** Base URL of Twilio's REST API (a regional edge, or a test double). */
+    twilioBaseUrl: Type.String({
+      format: 'uri',
+      default: 'https://api.twilio.com',
+      description: 'Twilio API base URL',
+    }),
   },
   { additionalProperties: false },
 )
 
-export type Config = Static<typeof ConfigSchema> & { apiAudience: string; masterKey: string }
+export type Config = Static<typeof ConfigSchema> & {
+  apiAudience: string
+  masterKey: string
+  webauthnRpId: string
+}
 
 /** Environment variable → config key; the README's configuration table mirrors this list. */
 export const ENV_VARS: Record<string, keyof Static<typeof ConfigSchema>> = {
@@ -69,6 +102,7 @@ export const ENV_VARS: Record<string, keyof Static<typeof ConfigSchema>> = {
   TESSERA_HOST: 'host',
   TESSERA_PUBLIC_URL: 'publicUrl',
   TESSERA_DATA_DIR: 'dataDir',
+  TESSERA_PRODUCT_NAME: 'productName',
   DATABASE_URL: 'databaseUrl',
   REDIS_URL: 'redisUrl',
   TESSERA_MASTER_KEY: 'masterKey',
@@ -86,6 +120,15 @@ export const ENV_VARS: Record<string, keyof Static<typeof ConfigSchema>> = {
   TESSERA_LOCKOUT_MAX_SECONDS: 'lockoutMaxSeconds',
   TESSERA_TRUST_PROXY: 'trustProxy',
   TESSERA_LOG_LEVEL: 'logLevel',
+  TESSERA_SMTP_URL: 'smtpUrl',
+  TESSERA_MAIL_FROM: 'mailFrom',
+  TESSERA_REQUIRE_VERIFIED_EMAIL: 'requireVerifiedEmail',
+  TESSERA_WEBAUTHN_RP_ID: 'webauthnRpId',
+  TESSERA_WEBAUTHN_ORIGINS: 'webauthnOrigins',
+  TESSERA_TWILIO_ACCOUNT_SID: 'twilioAccountSid',
+  TESSERA_TWILIO_AUTH_TOKEN: 'twilioAuthToken',
+  TESSERA_TWILIO_FROM: 'twilioFrom',
+  TESSERA_TWILIO_BASE_URL: 'twilioBaseUrl',
 }
 
 export class ConfigError extends Error {
@@ -111,7 +154,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const raw = env[name]
     if (raw === undefined || raw === '') continue
     out[key] =
-      key === 'corsOrigins'
+      key === 'corsOrigins' || key === 'webauthnOrigins'
         ? raw
             .split(',')
             .map((s) => s.trim())
@@ -160,12 +203,9 @@ export function loadConfig(
   else if (typeof raw.trustProxy === 'string' && /^\d+$/.test(raw.trustProxy))
     raw.trustProxy = Number(raw.trustProxy)
 
-  const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw))
-  for (const error of Value.Errors(ConfigSchema, withDefaults)) {
-    if (error.keyword === 'additionalProperties') continue // reported per key below
-    const key = error.instancePath.slice(1) || '(root)'
-    problems.push(`${key}: ${error.keyword === 'boolean' ? 'unknown option' : error.message}`)
-  }
+  const converted = Value.Convert(ConfigSchema, raw)
+  const withDefaults = Value.Default(ConfigSchema, converted) as Record<string, unknown>
+  problems.push(...optionProblems(withDefaults))
   if (problems.length > 0) throw new ConfigError(problems)
   const config = withDefaults as Static<typeof ConfigSchema>
 
@@ -176,6 +216,10 @@ export function loadConfig(
       problems.push('publicUrl: must be https:// in production (http only for localhost)')
     else warnings.push(`publicUrl ${config.publicUrl} is plain http: tokens travel unencrypted`)
   }
+
+  const webauthnRpId = config.webauthnRpId ?? publicUrl.hostname
+  if (config.webauthnOrigins.length === 0) config.webauthnOrigins = [publicUrl.origin]
+  problems.push(...webauthnProblems(webauthnRpId, config.webauthnOrigins))
 
   let masterKey = config.masterKey
   if (masterKey) {
@@ -198,6 +242,18 @@ export function loadConfig(
       'no REDIS_URL: rate limits and revocation fan-out live in this process only (run one instance)',
     )
   }
+  if (!config.smtpUrl) {
+    warnings.push(
+      `no TESSERA_SMTP_URL: mail is written to ${join(config.dataDir, 'outbox')} and its links are logged ` +
+        '(MUST change in production)',
+    )
+  }
+  const twilio = [config.twilioAccountSid, config.twilioAuthToken, config.twilioFrom]
+  if (twilio.some(Boolean) && !twilio.every(Boolean)) {
+    warnings.push(
+      'SMS codes are off: set all of TESSERA_TWILIO_ACCOUNT_SID, TESSERA_TWILIO_AUTH_TOKEN and TESSERA_TWILIO_FROM',
+    )
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   return {
@@ -205,9 +261,57 @@ export function loadConfig(
       ...config,
       masterKey: masterKey!,
       apiAudience: config.apiAudience ?? `${config.publicUrl}/v1`,
+      webauthnRpId,
     },
     warnings,
   }
+}
+
+/**
+ * One line per bad option. Options are checked one by one: a single TypeBox pass stops after a
+ * few errors (later mistakes would go unreported) and repeats itself for every union member.
+ */
+function optionProblems(value: Record<string, unknown>): string[] {
+  const properties: Record<string, TSchema> = ConfigSchema.properties
+  const required: readonly string[] = ConfigSchema.required
+  const problems = Object.keys(value)
+    .filter((key) => !(key in properties))
+    .map((key) => `${key}: unknown option`)
+  for (const [key, schema] of Object.entries(properties)) {
+    if (value[key] === undefined) {
+      if (required.includes(key)) problems.push(`${key}: required`)
+      continue
+    }
+    const [error] = Value.Errors(schema, value[key])
+    if (!error) continue
+    const allowed = (schema as { anyOf?: { const?: unknown }[] }).anyOf?.map((member) => member.const)
+    const oneOf = allowed?.every((c) => c !== undefined) ? `must be one of ${allowed.join(', ')}` : undefined
+    problems.push(`${key}: ${oneOf ?? error.message}`)
+  }
+  return problems
+}
+
+/**
+ * Browsers only let an origin use an RP ID that is its host or a registrable suffix of it
+ * (WebAuthn §5.1.3 step 8), and compare origins exactly: check both at startup, not at the
+ * first passkey ceremony.
+ */
+function webauthnProblems(rpId: string, origins: string[]): string[] {
+  const problems: string[] = []
+  for (const origin of origins) {
+    let url: URL
+    try {
+      url = new URL(origin)
+    } catch {
+      problems.push(`webauthnOrigins: ${origin} is not a URL`)
+      continue
+    }
+    if (url.origin !== origin)
+      problems.push(`webauthnOrigins: ${origin} must be an origin (write ${url.origin})`)
+    else if (url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`))
+      problems.push(`webauthnOrigins: ${origin} is not on the RP ID ${rpId} (webauthnRpId)`)
+  }
+  return problems
 }
 
 /** Generated once per data directory, so a fresh clone needs no setup and shares no secret. */
@@ -228,5 +332,7 @@ export function redactConfig(config: Config): Record<string, unknown> {
     masterKey: '***',
     databaseUrl: redactUrl(config.databaseUrl),
     redisUrl: redactUrl(config.redisUrl),
+    smtpUrl: redactUrl(config.smtpUrl),
+    ...(config.twilioAuthToken ? { twilioAuthToken: '***' } : {}),
   }
 }

@@ -5,7 +5,15 @@
  * with the master key (AES-256-GCM). The stored record names the master key by a fingerprint,
  * so a wrong or rotated master key fails loudly instead of decrypting garbage.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto'
 
 /** 32 random bytes (256 bits), base64url. */
 export function randomToken(bytes = 32): string {
@@ -78,4 +86,15 @@ export function createSecretBox(masterKeyBase64url: string): SecretBox {
       return open(dataKey, envelope.ct, context).toString('utf8')
     },
   }
+}
+
+/**
+ * HMAC-SHA256 under a key derived from the master key (HKDF, per purpose). For short one-time
+ * codes (backup codes, SMS codes): a leaked database alone is not enough to brute-force them.
+ */
+export function createCodeHasher(masterKeyBase64url: string, purpose: string): (code: string) => string {
+  const key = Buffer.from(
+    hkdfSync('sha256', Buffer.from(masterKeyBase64url, 'base64url'), '', `tessera:${purpose}`, 32),
+  )
+  return (code) => createHmac('sha256', key).update(code).digest('base64url')
 }

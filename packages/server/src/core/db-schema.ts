@@ -73,11 +73,113 @@ export interface AuditEventsTable {
   data: string
 }
 
+export type FactorType = 'totp' | 'sms'
+
+/** TOTP and SMS factors. Passkeys have their own table (they are also a first factor). */
+export interface MfaFactorsTable {
+  id: string
+  account_id: string
+  type: FactorType
+  label: string
+  /** Envelope-encrypted: the TOTP secret (base32) or the phone number (E.164). */
+  secret: string
+  status: 'pending' | 'active'
+  /** Last accepted TOTP time step; a code for this step or earlier is a replay. */
+  last_totp_step: number | null
+  last_used_at: EpochMs | null
+  created_at: EpochMs
+  activated_at: EpochMs | null
+}
+
+export interface PasskeysTable {
+  id: string
+  account_id: string
+  /** base64url credential id from the authenticator. */
+  credential_id: string
+  /** base64url COSE public key. */
+  public_key: string
+  /** Signature counter (WebAuthn §6.1.1); 0 for authenticators that do not count. */
+  counter: number
+  /** Comma-separated AuthenticatorTransport values. */
+  transports: string
+  device_type: string
+  /** 0/1: the credential is synced (backed up). */
+  backed_up: number
+  label: string
+  created_at: EpochMs
+  last_used_at: EpochMs | null
+}
+
+export interface BackupCodesTable {
+  id: string
+  account_id: string
+  /** Keyed hash (core/crypto.ts createCodeHasher) of the normalised code. */
+  code_hash: string
+  created_at: EpochMs
+  used_at: EpochMs | null
+}
+
+/** A login that passed its first factor and waits for a second (`mfaToken`). */
+export interface MfaChallengesTable {
+  id: string
+  account_id: string
+  secret_hash: string
+  /** Methods already passed, space-separated (`pwd`). */
+  amr: string
+  failed_attempts: number
+  created_at: EpochMs
+  expires_at: EpochMs
+  consumed_at: EpochMs | null
+}
+
+export interface WebauthnChallengesTable {
+  id: string
+  /** Null for passwordless sign-in, where the user is not known yet. */
+  account_id: string | null
+  purpose: 'register' | 'authenticate' | 'second_factor'
+  challenge: string
+  created_at: EpochMs
+  expires_at: EpochMs
+  consumed_at: EpochMs | null
+}
+
+export interface SmsCodesTable {
+  id: string
+  factor_id: string
+  code_hash: string
+  created_at: EpochMs
+  expires_at: EpochMs
+  consumed_at: EpochMs | null
+}
+
+export type OneTimeTokenPurpose = 'verify_email' | 'change_email' | 'reset_password'
+
+export interface OneTimeTokensTable {
+  id: string
+  purpose: OneTimeTokenPurpose
+  account_id: string
+  /** SHA-256 of the token sent by mail; the token itself is never stored. */
+  secret_hash: string
+  /** JSON object, e.g. `{"email": …}`: the address the link was sent to (the new one for a change). */
+  data: string
+  created_at: EpochMs
+  expires_at: EpochMs
+  /** Set by the one use (a conditional update), or when a newer token replaces this one. */
+  consumed_at: EpochMs | null
+}
+
 export interface DB {
   accounts: AccountsTable
   sessions: SessionsTable
   refresh_tokens: RefreshTokensTable
   signing_keys: SigningKeysTable
   audit_events: AuditEventsTable
+  one_time_tokens: OneTimeTokensTable
+  mfa_factors: MfaFactorsTable
+  passkeys: PasskeysTable
+  backup_codes: BackupCodesTable
+  mfa_challenges: MfaChallengesTable
+  webauthn_challenges: WebauthnChallengesTable
+  sms_codes: SmsCodesTable
   kysely_migration: { name: string; timestamp: Generated<string> }
 }

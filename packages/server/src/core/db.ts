@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, PostgresDialect, PostgresIntrospector, SqliteDialect, sql } from 'kysely'
 import { Migrator } from 'kysely/migration'
 import pg from 'pg'
 import type { DB } from './db-schema.ts'
@@ -64,8 +64,14 @@ export class SchemaTooNewError extends Error {}
  * it was written by a newer Tessera, and running old code on it could corrupt data.
  */
 export async function migrate(db: Kysely<DB>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
-  const applied = await listAppliedMigrations(db)
+  const schema = await currentPgSchema(db)
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    // Without it, Kysely takes migration tables in ANY schema of the database as ours.
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  })
+  const applied = await listAppliedMigrations(db, schema)
   const unknown = applied.filter((name) => !(name in migrations))
   if (unknown.length > 0) {
     throw new SchemaTooNewError(
@@ -78,9 +84,17 @@ export async function migrate(db: Kysely<DB>): Promise<string[]> {
   return results.filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }
 
-async function listAppliedMigrations(db: Kysely<DB>): Promise<string[]> {
-  const tables = await db.introspection.getTables()
-  if (!tables.some((t) => t.name === 'kysely_migration')) return []
+/** PostgreSQL: the schema our tables live in (first of search_path); undefined on SQLite. */
+async function currentPgSchema(db: Kysely<DB>): Promise<string | undefined> {
+  if (!(db.introspection instanceof PostgresIntrospector)) return undefined
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  return rows[0]?.schema
+}
+
+async function listAppliedMigrations(db: Kysely<DB>, schema: string | undefined): Promise<string[]> {
+  // Kysely's own tables are hidden from introspection unless asked for.
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true })
+  if (!tables.some((t) => t.name === 'kysely_migration' && (!schema || t.schema === schema))) return []
   const rows = await db.selectFrom('kysely_migration').select('name').execute()
   return rows.map((r) => r.name)
 }

@@ -32,6 +32,7 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
 }
 
@@ -111,9 +112,14 @@ function fromFastifyError(err: FastifyError): AppError | undefined {
   if (err.validation) {
     const context = err.validationContext ?? 'body'
     const errors = err.validation.map((v) => {
-      const extra = (v.params as { additionalProperty?: string }).additionalProperty
-      const pointer = `/${context}${v.instancePath}${extra ? `/${extra}` : ''}`
-      return { pointer, detail: extra ? 'unknown field' : (v.message ?? 'invalid') }
+      const { additionalProperty: extra, missingProperty: missing } = v.params as {
+        additionalProperty?: string
+        missingProperty?: string
+      }
+      // Point at the field itself (`/body/password`), not its parent object, so clients can map it.
+      const field = extra ?? missing
+      const pointer = `/${context}${v.instancePath}${field ? `/${field}` : ''}`
+      return { pointer, detail: extra ? 'unknown field' : missing ? 'required' : (v.message ?? 'invalid') }
     })
     return new AppError(400, 'validation_failed', 'the request is invalid', {}, errors)
   }

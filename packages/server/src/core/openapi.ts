@@ -29,6 +29,7 @@ const DESCRIPTIONS: Record<number, string> = {
   413: 'body over 64 KiB',
   415: 'not application/json',
   429: 'rate limited or locked; see Retry-After',
+  502: 'an upstream provider (e.g. SMS) failed; nothing was changed',
 }
 
 /** Response entries for the error statuses a route can answer, as problem+json. */

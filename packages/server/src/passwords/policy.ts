@@ -25,20 +25,23 @@ export function isCommonPassword(password: string): boolean {
   return commonPasswords().has(password.toLowerCase())
 }
 
-/** Throws `400 weak_password` with the reason; length is also enforced by the request schemas. */
-export function assertAcceptablePassword(password: string, email?: string): void {
+/**
+ * Throws `400 weak_password` with the reason; length is also enforced by the request schemas.
+ * `field` names the body property the error points at (`newPassword` on a change).
+ */
+export function assertAcceptablePassword(password: string, email?: string, field = 'password'): void {
   const length = [...password].length
   if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) {
-    throw weakPassword(`use between ${PASSWORD_MIN_LENGTH} and ${PASSWORD_MAX_LENGTH} characters`)
+    throw weakPassword(field, `use between ${PASSWORD_MIN_LENGTH} and ${PASSWORD_MAX_LENGTH} characters`)
   }
   if (isCommonPassword(password)) {
-    throw weakPassword('this password is among the most commonly used ones; choose another')
+    throw weakPassword(field, 'this password is among the most commonly used ones; choose another')
   }
   if (email && password.toLowerCase() === email.toLowerCase()) {
-    throw weakPassword('do not use your email address as your password')
+    throw weakPassword(field, 'do not use your email address as your password')
   }
 }
 
-function weakPassword(detail: string): AppError {
-  return new AppError(400, 'weak_password', detail, {}, [{ pointer: '/body/password', detail }])
+function weakPassword(field: string, detail: string): AppError {
+  return new AppError(400, 'weak_password', detail, {}, [{ pointer: `/body/${field}`, detail }])
 }

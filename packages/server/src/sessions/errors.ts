@@ -15,5 +15,13 @@ export const sessionErrors = {
       'refresh_token_reused',
       'this refresh token was already used; the session has been ended',
     ),
+  reauthenticationRequired: () =>
+    new AppError(
+      403,
+      'reauthentication_required',
+      'confirm your identity again (POST /v1/me/reauthenticate) and retry',
+    ),
+  reauthenticationInputMissing: () =>
+    new AppError(400, 'validation_failed', 'send your password, or a method with its code or credential'),
   sessionEnded: () => new AppError(401, 'session_ended', 'the session has ended; sign in again'),
 }

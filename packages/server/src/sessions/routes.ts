@@ -1,13 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { VerificationRequired } from '../accounts/schemas.ts'
 import { AppError, commonErrors } from '../core/errors.ts'
 import { clientInfo } from '../core/http.ts'
 import { errorResponses } from '../core/openapi.ts'
+import { MfaRequired } from '../mfa/schemas.ts'
 import type { RequireUser } from './require-user.ts'
 import { bearerToken } from './require-user.ts'
 import {
   LoginBody,
   LogoutBody,
+  MfaLoginBody,
+  ReauthBody,
   RefreshBody,
   RegisterBody,
   SessionIdParams,
@@ -28,8 +32,16 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<Options> = async (app, { s
       schema: {
         tags: ['auth'],
         summary: 'Create an account and its first session',
+        description:
+          'Mails a link to confirm the address. With `TESSERA_REQUIRE_VERIFIED_EMAIL` on, no session is ' +
+          'started: the answer is `{user, verificationRequired: true}` and sign-in works once the link is followed.',
         body: RegisterBody,
-        response: { 201: TokenBody, ...errorResponses(400, 409, 413, 415, 429) },
+        response: {
+          201: Type.Union([TokenBody, VerificationRequired], {
+            description: 'tokens, or `verificationRequired` when a verified email is required to sign in',
+          }),
+          ...errorResponses(400, 409, 413, 415, 429),
+        },
       },
     },
     async (req, reply) => reply.status(201).send(await sessions.register(req.body, clientInfo(req))),
@@ -42,10 +54,46 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<Options> = async (app, { s
         tags: ['auth'],
         summary: 'Sign in with email and password',
         body: LoginBody,
-        response: { 200: TokenBody, ...errorResponses(400, 401, 403, 429) },
+        response: {
+          200: Type.Union([TokenBody, MfaRequired], {
+            description: 'tokens, or the MFA step when the account has a second factor',
+          }),
+          ...errorResponses(400, 401, 403, 429),
+        },
       },
     },
     async (req) => sessions.login(req.body, clientInfo(req)),
+  )
+
+  app.post(
+    '/v1/auth/mfa',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Complete a login with a second factor (mfaToken from /v1/auth/login)',
+        body: MfaLoginBody,
+        response: { 200: TokenBody, ...errorResponses(400, 401, 403, 429) },
+      },
+    },
+    async (req) => sessions.completeMfa(req.body, clientInfo(req)),
+  )
+
+  app.post(
+    '/v1/me/reauthenticate',
+    {
+      preHandler: requireUser,
+      schema: {
+        tags: ['sessions'],
+        summary: 'Confirm identity again (password or a second factor) before sensitive changes',
+        security: [{ bearer: [] }],
+        body: ReauthBody,
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 429) },
+      },
+    },
+    async (req, reply) => {
+      await sessions.reauthenticate(req.auth!, req.body, clientInfo(req))
+      return reply.status(204).send(null)
+    },
   )
 
   app.post(
@@ -67,8 +115,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<Options> = async (app, { s
       schema: {
         tags: ['auth'],
         summary: 'End the session (bearer access token, or a refresh token in the body)',
-        body: Type.Optional(LogoutBody),
+        body: LogoutBody,
         response: { 204: Type.Null(), ...errorResponses(400, 401) },
+      },
+      // A bearer logout usually sends no body; Fastify would validate that absence as `null`.
+      preValidation: async (req) => {
+        req.body ??= {}
       },
     },
     async (req, reply) => {

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox'
 import { Email, PersonName, User } from '../accounts/schemas.ts'
+import { OtpCode, SecondFactorMethod } from '../mfa/schemas.ts'
 import { NewPassword, Password } from '../passwords/schemas.ts'
 
 export const RefreshTokenString = Type.String({ minLength: 1, maxLength: 200 })
@@ -12,6 +13,28 @@ export type RegisterBody = Static<typeof RegisterBody>
 
 export const LoginBody = Type.Object({ email: Email, password: Password }, { additionalProperties: false })
 export type LoginBody = Static<typeof LoginBody>
+
+export const MfaLoginBody = Type.Object(
+  {
+    mfaToken: Type.String({ minLength: 1, maxLength: 4096 }),
+    method: SecondFactorMethod,
+    code: Type.Optional(OtpCode),
+    credential: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+)
+export type MfaLoginBody = Static<typeof MfaLoginBody>
+
+export const ReauthBody = Type.Object(
+  {
+    password: Type.Optional(Password),
+    method: Type.Optional(SecondFactorMethod),
+    code: Type.Optional(OtpCode),
+    credential: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+)
+export type ReauthBody = Static<typeof ReauthBody>
 
 export const RefreshBody = Type.Object({ refreshToken: RefreshTokenString }, { additionalProperties: false })
 

@@ -10,6 +10,8 @@
  * whole family (the session) and is audited.
  */
 import type { Kysely } from 'kysely'
+import type { EmailVerification } from '../accounts/email-verification.ts'
+import type { VerificationRequired } from '../accounts/schemas.ts'
 import type { Account, AccountService } from '../accounts/service.ts'
 import { emailKey, toUser } from '../accounts/service.ts'
 import type { AuditLog } from '../audit/service.ts'
@@ -19,6 +21,8 @@ import type { ClientInfo } from '../core/http.ts'
 import { newId } from '../core/ids.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { consumeOrThrow, type LimiterFactory } from '../core/rate-limit.ts'
+import type { MfaRequired } from '../mfa/schemas.ts'
+import type { MfaService } from '../mfa/service.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 import { assertAcceptablePassword } from '../passwords/policy.ts'
 import type { AccessTokens } from '../tokens/access-tokens.ts'
@@ -26,7 +30,7 @@ import { sessionErrors } from './errors.ts'
 import type { SessionLiveness } from './liveness.ts'
 import type { Lockout } from './lockout.ts'
 import { generateRefreshToken, parseRefreshToken, refreshSecretMatches } from './refresh-tokens.ts'
-import type { LoginBody, RegisterBody, SessionInfo, TokenBody } from './schemas.ts'
+import type { LoginBody, MfaLoginBody, ReauthBody, RegisterBody, SessionInfo, TokenBody } from './schemas.ts'
 import {
   findRefreshToken,
   findSession,
@@ -34,10 +38,14 @@ import {
   insertSession,
   listLiveSessions,
   markRefreshTokenUsed,
+  markSessionAuthenticated,
   revokeSessions,
   type SessionRow,
   touchSession,
 } from './store.ts'
+
+/** How long a sign-in or re-authentication counts as recent for sensitive changes. */
+export const REAUTH_WINDOW_MS = 5 * 60 * 1000
 
 /** Scope of first-party tokens: the user's own account through the v1 API. */
 export const FIRST_PARTY_SCOPE = ['openid', 'profile', 'email']
@@ -51,6 +59,8 @@ export interface SessionDeps {
   audit: AuditLog
   liveness: SessionLiveness
   lockout: Lockout
+  emailVerification: EmailVerification
+  mfa: MfaService
   limiters: LimiterFactory
   metrics: Metrics
   refreshIdleTtl: number
@@ -126,6 +136,24 @@ export function createSessionService(deps: SessionDeps) {
     return ids
   }
 
+  /** A new session for an account that has proved who it is, as one transaction. */
+  async function signIn(
+    account: Account,
+    amr: string[],
+    client: ClientInfo,
+    grant: string,
+  ): Promise<TokenBody> {
+    metrics.loginOutcomes.inc({ outcome: 'succeeded' })
+    return db.transaction().execute(async (trx) => {
+      const { session, refreshToken } = await startSession(trx, account, amr, client)
+      await audit.record(
+        { type: 'login.succeeded', accountId: account.id, sessionId: session.id, client, data: { amr } },
+        trx,
+      )
+      return tokenBody(account, session, refreshToken, grant)
+    })
+  }
+
   async function verifyPassword(account: Account | undefined, password: string): Promise<boolean> {
     if (!account?.password_hash) return deps.hasher.verifyDummy(password)
     return deps.hasher.verify(account.password_hash, password)
@@ -134,26 +162,33 @@ export function createSessionService(deps: SessionDeps) {
   return {
     startSession,
 
-    async register(input: RegisterBody, client: ClientInfo): Promise<TokenBody> {
+    async register(input: RegisterBody, client: ClientInfo): Promise<TokenBody | VerificationRequired> {
       await consumeOrThrow(ipLimits.register, client.ip)
       assertAcceptablePassword(input.password, input.email)
       const passwordHash = await deps.hasher.hash(input.password)
-      const body = await db.transaction().execute(async (trx) => {
+      const { body, sendVerification } = await db.transaction().execute(async (trx) => {
         const account = await deps.accounts.createAccount(
           { email: input.email, passwordHash, name: input.name },
           trx,
         )
+        const sendVerification = await deps.emailVerification.issueVerification(trx, account, client)
+        if (deps.emailVerification.required) {
+          // No session until the address is proven: the user signs in after following the link.
+          await audit.record({ type: 'account.registered', accountId: account.id, client }, trx)
+          return { body: { user: toUser(account), verificationRequired: true as const }, sendVerification }
+        }
         const { session, refreshToken } = await startSession(trx, account, ['pwd'], client)
         await audit.record(
           { type: 'account.registered', accountId: account.id, sessionId: session.id, client },
           trx,
         )
-        return tokenBody(account, session, refreshToken, 'register')
+        return { body: await tokenBody(account, session, refreshToken, 'register'), sendVerification }
       })
+      sendVerification() // after the commit: never mail a link whose token was rolled back
       return body
     },
 
-    async login(input: LoginBody, client: ClientInfo): Promise<TokenBody> {
+    async login(input: LoginBody, client: ClientInfo): Promise<TokenBody | MfaRequired> {
       await consumeOrThrow(ipLimits.login, client.ip)
       const key = emailKey(input.email)
       const lockedFor = await deps.lockout.lockedFor(key)
@@ -185,19 +220,92 @@ export function createSessionService(deps: SessionDeps) {
         metrics.loginOutcomes.inc({ outcome: 'disabled' })
         throw sessionErrors.accountDisabled()
       }
+      // Only after the right password, so this answer reveals nothing to someone guessing.
+      deps.emailVerification.assertSignInAllowed(account)
       await deps.lockout.clearFailures(key)
       if (deps.hasher.needsRehash(account.password_hash!)) {
         await deps.accounts.setPasswordHash(account.id, await deps.hasher.hash(input.password))
       }
-      metrics.loginOutcomes.inc({ outcome: 'succeeded' })
-      return db.transaction().execute(async (trx) => {
-        const { session, refreshToken } = await startSession(trx, account, ['pwd'], client)
-        await audit.record(
-          { type: 'login.succeeded', accountId: account.id, sessionId: session.id, client },
-          trx,
+      const { required, methods } = await deps.mfa.secondStep(account.id)
+      if (required) {
+        metrics.loginOutcomes.inc({ outcome: 'mfa_required' })
+        return { mfaRequired: true, mfaToken: await deps.mfa.startChallenge(account.id, ['pwd']), methods }
+      }
+      return signIn(account, ['pwd'], client, 'password')
+    },
+
+    /** The second step of a login that needs MFA (`mfaToken` from login). */
+    async completeMfa(input: MfaLoginBody, client: ClientInfo): Promise<TokenBody> {
+      await consumeOrThrow(ipLimits.login, client.ip)
+      const { mfaToken, ...proof } = input
+      const { accountId, amr } = await deps.mfa.completeChallenge(mfaToken, proof, client)
+      const account = await deps.accounts.findById(accountId)
+      if (!account) throw sessionErrors.invalidCredentials()
+      if (account.disabled_at !== null) throw sessionErrors.accountDisabled()
+      return signIn(account, amr, client, 'mfa')
+    },
+
+    /** Sign-in with a passkey alone: the caller has verified the assertion. */
+    async signInWithPasskey(accountId: string, amr: string[], client: ClientInfo): Promise<TokenBody> {
+      const account = await deps.accounts.findById(accountId)
+      if (!account) throw sessionErrors.invalidCredentials()
+      if (account.disabled_at !== null) throw sessionErrors.accountDisabled()
+      deps.emailVerification.assertSignInAllowed(account)
+      return signIn(account, amr, client, 'passkey')
+    },
+
+    /**
+     * Sudo mode: proves again that the user is present (password or a second factor), so that
+     * sensitive changes (factors, backup codes) within the next few minutes are allowed.
+     */
+    async reauthenticate(
+      auth: { accountId: string; sessionId: string },
+      input: ReauthBody,
+      client: ClientInfo,
+    ) {
+      const account = await deps.accounts.findById(auth.accountId)
+      if (!account) throw sessionErrors.sessionEnded()
+      let method: string
+      if (input.password !== undefined) {
+        const key = emailKey(account.email)
+        const lockedFor = await deps.lockout.lockedFor(key)
+        if (lockedFor > 0) throw sessionErrors.accountLocked(lockedFor)
+        if (!(await verifyPassword(account, input.password))) {
+          await deps.lockout.recordFailure(key)
+          await audit.record({
+            type: 'login.failed',
+            accountId: account.id,
+            client,
+            data: { reason: 'reauthentication' },
+          })
+          throw sessionErrors.invalidCredentials()
+        }
+        method = 'pwd'
+      } else if (input.method) {
+        method = await deps.mfa.verify(
+          account.id,
+          { method: input.method, code: input.code, credential: input.credential },
+          client,
         )
-        return tokenBody(account, session, refreshToken, 'password')
+      } else {
+        throw sessionErrors.reauthenticationInputMissing()
+      }
+      await markSessionAuthenticated(db, auth.sessionId, clock.now())
+      await audit.record({
+        type: 'reauthenticated',
+        accountId: account.id,
+        sessionId: auth.sessionId,
+        client,
+        data: { method },
       })
+    },
+
+    /** Throws `403 reauthentication_required` unless the session proved presence recently. */
+    async assertRecentlyAuthenticated(sessionId: string): Promise<void> {
+      const session = await findSession(db, sessionId)
+      if (!session || clock.now() - session.authenticated_at > REAUTH_WINDOW_MS) {
+        throw sessionErrors.reauthenticationRequired()
+      }
     },
 
     async refresh(token: string, client: ClientInfo): Promise<TokenBody> {

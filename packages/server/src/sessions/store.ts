@@ -33,6 +33,14 @@ export function listLiveSessions(db: Kysely<DB>, accountId: string, now: number)
     .execute()
 }
 
+export async function markSessionAuthenticated(db: Kysely<DB>, id: string, now: number): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ authenticated_at: now, last_seen_at: now })
+    .where('id', '=', id)
+    .execute()
+}
+
 export async function touchSession(db: Kysely<DB>, id: string, now: number): Promise<void> {
   await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute()
 }
