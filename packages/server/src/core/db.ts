@@ -2,11 +2,19 @@
  * The database: Kysely over better-sqlite3 (embedded default, WAL) or pg (DATABASE_URL).
  */
 import { mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, PostgresIntrospector, SqliteDialect, sql } from 'kysely'
+import {
+  Kysely,
+  PostgresDialect,
+  PostgresIntrospector,
+  type SqliteDatabase,
+  SqliteDialect,
+  sql,
+} from 'kysely'
 import { Migrator } from 'kysely/migration'
-import pg from 'pg'
+import type pg from 'pg'
 import type { DB } from './db-schema.ts'
 import { migrations } from './migrations/index.ts'
 
@@ -27,8 +35,15 @@ export interface DatabaseOptions {
   pgPoolSize?: number
 }
 
-// BIGINT epoch-millisecond columns: numbers, not strings (safe up to year 287396).
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
+const require = createRequire(import.meta.url)
+
+/** pg is loaded only when PostgreSQL is configured: the embedded default never needs it. */
+function loadPg(): typeof pg {
+  const driver = require('pg') as typeof pg
+  // BIGINT epoch-millisecond columns: numbers, not strings (safe up to year 287396).
+  driver.types.setTypeParser(driver.types.builtins.INT8, (v) => Number(v))
+  return driver
+}
 
 export function sqliteFileIn(dataDir: string): string {
   mkdirSync(dataDir, { recursive: true })
@@ -37,7 +52,7 @@ export function sqliteFileIn(dataDir: string): string {
 
 export function openDatabase(options: DatabaseOptions): Database {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({
+    const pool = new (loadPg().Pool)({
       connectionString: options.databaseUrl,
       max: options.pgPoolSize ?? 10,
       connectionTimeoutMillis: 5000,
@@ -53,8 +68,30 @@ export function openDatabase(options: DatabaseOptions): Database {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) })
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
   return { db, dialect: 'sqlite', close: () => db.destroy() }
+}
+
+const STATEMENT_CACHE_SIZE = 500
+
+/**
+ * Kysely prepares every query afresh; the SQL text of a query builder call is the same each
+ * time, so keeping the prepared statements saves SQLite's parse and plan on every request.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>()
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql)
+      if (!statement) {
+        statement = sqlite.prepare(sql)
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!)
+        statements.set(sql, statement)
+      }
+      return statement
+    },
+  }
 }
 
 export class SchemaTooNewError extends Error {}

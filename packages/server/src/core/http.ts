@@ -2,7 +2,6 @@
  * The HTTP edge: security headers, CORS allowlist, content types, request ids, client info.
  */
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 
 export const BODY_LIMIT_BYTES = 64 * 1024
@@ -25,14 +24,30 @@ export interface EdgeOptions {
   https: boolean
 }
 
+/**
+ * Security headers for every response, computed once (OWASP Secure Headers). API responses
+ * may not be framed, sniffed or run; pages that need more (the docs, /passkeys) set their own
+ * Content-Security-Policy on their routes.
+ */
+function securityHeaders(https: boolean): Record<string, string> {
+  return {
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+    'x-permitted-cross-domain-policies': 'none',
+    'x-dns-prefetch-control': 'off',
+    ...(https ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
+  }
+}
+
 export async function installEdge(app: FastifyInstance, options: EdgeOptions): Promise<void> {
-  await app.register(helmet, {
-    // API responses: nothing may frame or run them. The docs page relaxes this for itself.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-    hsts: options.https ? { maxAge: 31536000, includeSubDomains: true } : false,
-    crossOriginResourcePolicy: { policy: 'same-origin' },
+  const headers = securityHeaders(options.https)
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers)
+    done()
   })
   await app.register(cors, {
     origin: options.corsOrigins.length > 0 ? options.corsOrigins : false,

@@ -3,7 +3,8 @@
  * Carries revocation fan-out (pub/sub) and is the store behind rate limits.
  */
 import { EventEmitter } from 'node:events'
-import { Redis } from 'ioredis'
+import { createRequire } from 'node:module'
+import type { Redis } from 'ioredis'
 
 export type MessageHandler = (message: string) => void
 
@@ -34,7 +35,11 @@ export function createMemoryKv(): Kv {
   }
 }
 
+const require = createRequire(import.meta.url)
+
 export function createRedisKv(url: string, keyPrefix = ''): Kv {
+  // Loaded only when Redis is configured: a single instance never needs the client.
+  const { Redis } = require('ioredis') as typeof import('ioredis')
   const options = { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }
   const redis = new Redis(url, options)
   const subscriber = new Redis(url, options)

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createTransport } from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 import type { Config } from './config.ts'
 
 export interface MailMessage {
@@ -55,23 +55,51 @@ interface Transport {
   close(): void
 }
 
+/**
+ * nodemailer is loaded with the first message: it is large, and a server may send no mail for
+ * a long time (idle memory matters more than the first mail's few milliseconds).
+ */
+function lazyTransporter(create: (nodemailer: typeof import('nodemailer')) => Transporter) {
+  let transporter: Promise<Transporter> | undefined
+  return {
+    get: () => (transporter ??= import('nodemailer').then(create)),
+    close: () => void transporter?.then((t) => t.close()),
+  }
+}
+
 function smtpTransport(url: string, from: string): Transport {
-  const transporter = createTransport({ url, ...SMTP_TIMEOUTS }, { from })
+  const transporter = lazyTransporter((nodemailer) =>
+    nodemailer.createTransport({ url, ...SMTP_TIMEOUTS }, { from }),
+  )
   return {
     async deliver({ to, subject, text, html }) {
-      const info = await transporter.sendMail({ to, subject, text, html, headers: AUTO_HEADERS })
+      const info = await (await transporter.get()).sendMail({
+        to,
+        subject,
+        text,
+        html,
+        headers: AUTO_HEADERS,
+      })
       return { messageId: info.messageId, response: info.response }
     },
-    close: () => transporter.close(),
+    close: transporter.close,
   }
 }
 
 function outboxTransport(dir: string, from: string, logger: MailLogger): Transport {
-  const transporter = createTransport({ streamTransport: true, buffer: true }, { from })
+  const transporter = lazyTransporter((nodemailer) =>
+    nodemailer.createTransport({ streamTransport: true, buffer: true }, { from }),
+  )
   let sequence = 0 // orders messages written within the same millisecond
   return {
     async deliver({ to, subject, text, html, links }) {
-      const info = await transporter.sendMail({ to, subject, text, html, headers: AUTO_HEADERS })
+      const info = await (await transporter.get()).sendMail({
+        to,
+        subject,
+        text,
+        html,
+        headers: AUTO_HEADERS,
+      })
       await mkdir(dir, { recursive: true, mode: 0o700 })
       sequence += 1
       const stamp = `${new Date().toISOString().replace(/[:.]/g, '-')}-${String(sequence).padStart(6, '0')}`
@@ -81,7 +109,7 @@ function outboxTransport(dir: string, from: string, logger: MailLogger): Transpo
       logger.info({ to, subject, file, links: links ?? [] }, 'mail written to the outbox')
       return { file }
     },
-    close: () => transporter.close(),
+    close: transporter.close,
   }
 }
 

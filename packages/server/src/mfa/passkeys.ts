@@ -16,11 +16,9 @@
  * - passwordless: the credential's user handle must be the account it is registered to
  *   (§7.2 step 6). Unknown credentials and bad assertions get the same `401 invalid_passkey`.
  */
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  RegistrationResponseJSON,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server'
@@ -38,6 +36,10 @@ import * as store from './passkeys-store.ts'
 import type { FactorProof, Passkey, PasskeyCredential, WebAuthnOptions } from './schemas.ts'
 import type { FactorVerifier, MfaNotifications } from './service.ts'
 import { countActiveSecondFactors, deleteAllFactors } from './store.ts'
+
+let webauthnModule: Promise<typeof import('@simplewebauthn/server')> | undefined
+/** Loaded on the first ceremony: a large module that many deployments use rarely. */
+const webauthn = () => (webauthnModule ??= import('@simplewebauthn/server'))
 
 export const WEBAUTHN_CHALLENGE_TTL_MS = 5 * 60 * 1000
 /** How long the browser waits for the user (a hint to the client, shorter than the challenge life). */
@@ -147,7 +149,7 @@ export function createPasskeyService(deps: PasskeyDeps) {
   ): Promise<{ userVerified: boolean } | null> {
     let info: Awaited<ReturnType<typeof verifyAuthenticationResponse>>['authenticationInfo']
     try {
-      const result = await verifyAuthenticationResponse({
+      const result = await (await webauthn()).verifyAuthenticationResponse({
         response: credential as unknown as AuthenticationResponseJSON,
         expectedChallenge: challenge,
         expectedOrigin: deps.origins,
@@ -214,7 +216,7 @@ export function createPasskeyService(deps: PasskeyDeps) {
     /** Options for navigator.credentials.create(): a discoverable credential for this account. */
     async registrationOptions(account: { id: string; email: string; name: string | null }) {
       const existing = await store.listPasskeys(db, account.id)
-      const options = await generateRegistrationOptions({
+      const options = await (await webauthn()).generateRegistrationOptions({
         rpName: deps.rpName,
         rpID: deps.rpId,
         userID: userHandle(account.id),
@@ -249,7 +251,7 @@ export function createPasskeyService(deps: PasskeyDeps) {
       if (!challenge) throw passkeyErrors.registrationFailed()
       let registration: Awaited<ReturnType<typeof verifyRegistrationResponse>>
       try {
-        registration = await verifyRegistrationResponse({
+        registration = await (await webauthn()).verifyRegistrationResponse({
           response: credential as unknown as RegistrationResponseJSON,
           expectedChallenge: challenge,
           expectedOrigin: deps.origins,
@@ -325,7 +327,7 @@ export function createPasskeyService(deps: PasskeyDeps) {
       await consumeOrThrow(perIp, client.ip)
       const passkeys = await store.listPasskeys(db, accountId)
       if (passkeys.length === 0) throw mfaErrors.methodUnavailable()
-      const options = await generateAuthenticationOptions({
+      const options = await (await webauthn()).generateAuthenticationOptions({
         rpID: deps.rpId,
         timeout: CEREMONY_TIMEOUT_MS,
         userVerification: 'preferred',
@@ -341,7 +343,7 @@ export function createPasskeyService(deps: PasskeyDeps) {
     /** Options for passwordless sign-in: no account yet, so no allowCredentials (discoverable). */
     async signInOptions(client: ClientInfo) {
       await consumeOrThrow(perIp, client.ip)
-      const options = await generateAuthenticationOptions({
+      const options = await (await webauthn()).generateAuthenticationOptions({
         rpID: deps.rpId,
         timeout: CEREMONY_TIMEOUT_MS,
         userVerification: 'required',

@@ -3,7 +3,6 @@
  * The caller stores the last accepted step and refuses codes at or before it (replay).
  */
 import { Secret, TOTP } from 'otpauth'
-import QRCode from 'qrcode'
 
 const PERIOD_SECONDS = 30
 const DIGITS = 6
@@ -38,6 +37,8 @@ export async function describeTotp(
   accountLabel: string,
 ): Promise<TotpEnrolment> {
   const uri = totpFor(secretBase32, issuer, accountLabel).toString()
+  // Loaded on first enrolment only: rarely needed, and not small.
+  const { default: QRCode } = await import('qrcode')
   const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })
   return {
     secret: secretBase32,

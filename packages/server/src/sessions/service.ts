@@ -144,14 +144,22 @@ export function createSessionService(deps: SessionDeps) {
     grant: string,
   ): Promise<TokenBody> {
     metrics.loginOutcomes.inc({ outcome: 'succeeded' })
-    return db.transaction().execute(async (trx) => {
-      const { session, refreshToken } = await startSession(trx, account, amr, client)
+    const { session, refreshToken } = await db.transaction().execute(async (trx) => {
+      const started = await startSession(trx, account, amr, client)
       await audit.record(
-        { type: 'login.succeeded', accountId: account.id, sessionId: session.id, client, data: { amr } },
+        {
+          type: 'login.succeeded',
+          accountId: account.id,
+          sessionId: started.session.id,
+          client,
+          data: { amr },
+        },
         trx,
       )
-      return tokenBody(account, session, refreshToken, grant)
+      return started
     })
+    // Signed after the commit: the SQLite connection is not held while the signature is computed.
+    return tokenBody(account, session, refreshToken, grant)
   }
 
   async function verifyPassword(account: Account | undefined, password: string): Promise<boolean> {
@@ -166,7 +174,7 @@ export function createSessionService(deps: SessionDeps) {
       await consumeOrThrow(ipLimits.register, client.ip)
       assertAcceptablePassword(input.password, input.email)
       const passwordHash = await deps.hasher.hash(input.password)
-      const { body, sendVerification } = await db.transaction().execute(async (trx) => {
+      const { account, started, sendVerification } = await db.transaction().execute(async (trx) => {
         const account = await deps.accounts.createAccount(
           { email: input.email, passwordHash, name: input.name },
           trx,
@@ -175,17 +183,18 @@ export function createSessionService(deps: SessionDeps) {
         if (deps.emailVerification.required) {
           // No session until the address is proven: the user signs in after following the link.
           await audit.record({ type: 'account.registered', accountId: account.id, client }, trx)
-          return { body: { user: toUser(account), verificationRequired: true as const }, sendVerification }
+          return { account, started: undefined, sendVerification }
         }
-        const { session, refreshToken } = await startSession(trx, account, ['pwd'], client)
+        const started = await startSession(trx, account, ['pwd'], client)
         await audit.record(
-          { type: 'account.registered', accountId: account.id, sessionId: session.id, client },
+          { type: 'account.registered', accountId: account.id, sessionId: started.session.id, client },
           trx,
         )
-        return { body: await tokenBody(account, session, refreshToken, 'register'), sendVerification }
+        return { account, started, sendVerification }
       })
       sendVerification() // after the commit: never mail a link whose token was rolled back
-      return body
+      if (!started) return { user: toUser(account), verificationRequired: true }
+      return tokenBody(account, started.session, started.refreshToken, 'register')
     },
 
     async login(input: LoginBody, client: ClientInfo): Promise<TokenBody | MfaRequired> {
@@ -340,11 +349,10 @@ export function createSessionService(deps: SessionDeps) {
         const account = await deps.accounts.findById(session.account_id, trx)
         if (!account || account.disabled_at !== null) throw sessionErrors.sessionEnded()
         await touchSession(trx, session.id, now)
-        const refreshToken = await issueRefreshToken(trx, session)
-        return tokenBody(account, session, refreshToken, 'refresh_token')
+        return { account, refreshToken: await issueRefreshToken(trx, session) }
       })
       if (!result) throw await reuse()
-      return result
+      return tokenBody(result.account, session, result.refreshToken, 'refresh_token')
     },
 
     /** Ends the session the access token belongs to. */
