@@ -1,5 +1,5 @@
 /**
- * The server under test: spawned as `node packages/server/src/cli/main.ts start` with the
+ * The server under test: spawned as `node packages/server/bin/tessera.js start` with the
  * benchmark's environment, timed from spawn to the first `GET /readyz` 200, sampled for RSS,
  * and stopped with SIGTERM (SIGKILL if it does not exit).
  */
@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { CpuShare } from './protocol.ts'
 
 export const REPO_ROOT = new URL('..', import.meta.url).pathname
-const MAIN = 'packages/server/src/cli/main.ts'
+const MAIN = 'packages/server/bin/tessera.js'
 const READY_TIMEOUT_MS = 30_000
 const READY_POLL_MS = 5
 const STOP_TIMEOUT_MS = 10_000
@@ -98,7 +98,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const baseUrl = `http://127.0.0.1:${port}`
   const logFile = join(options.dataDir, 'server.log')
   const log = openSync(logFile, 'a')
-  const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []
+  // The same V8 flag as `npm start` and the `tessera` command (see packages/server/bin/tessera.js).
+  const nodeArgs = [
+    '--max-semi-space-size=1',
+    ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+  ]
 
   const started = performance.now()
   const child = spawn(process.execPath, [...nodeArgs, join(options.serverDir, MAIN), 'start'], {

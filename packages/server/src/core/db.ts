@@ -68,8 +68,36 @@ export function openDatabase(options: DatabaseOptions): Database {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
+  const stopCheckpoints = checkpointPeriodically(sqlite)
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
-  return { db, dialect: 'sqlite', close: () => db.destroy() }
+  return {
+    db,
+    dialect: 'sqlite',
+    close: async () => {
+      stopCheckpoints()
+      await db.destroy()
+    },
+  }
+}
+
+const CHECKPOINT_INTERVAL_MS = 1000
+
+/**
+ * WAL checkpoints (which fsync) on a timer instead of SQLite's default "every 1000 pages",
+ * which under write load put an fsync in some request's commit every few hundred requests.
+ * A timer also bounds how long a commit can sit unsynced in the WAL when the load is light.
+ */
+function checkpointPeriodically(sqlite: SQLite.Database): () => void {
+  sqlite.pragma('wal_autocheckpoint = 0')
+  const timer = setInterval(() => {
+    try {
+      sqlite.pragma('wal_checkpoint(PASSIVE)')
+    } catch {
+      // busy or closing: the next tick tries again
+    }
+  }, CHECKPOINT_INTERVAL_MS)
+  timer.unref()
+  return () => clearInterval(timer)
 }
 
 const STATEMENT_CACHE_SIZE = 500
