@@ -46,3 +46,16 @@ export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2ID): Pas
     },
   }
 }
+
+/**
+ * Checks an account's password; with no account (or no password set) it spends the same time
+ * on a dummy hash, so the answer's timing does not tell whether the account exists.
+ */
+export async function verifyAccountPassword(
+  hasher: PasswordHasher,
+  account: { password_hash: string | null } | undefined,
+  password: string,
+): Promise<boolean> {
+  if (!account?.password_hash) return hasher.verifyDummy(password)
+  return hasher.verify(account.password_hash, password)
+}

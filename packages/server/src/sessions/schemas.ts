@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox'
 import { Email, PersonName, User } from '../accounts/schemas.ts'
-import { OtpCode, SecondFactorMethod } from '../mfa/schemas.ts'
+import { FactorProof, OtpCode, SecondFactorMethod } from '../mfa/schemas.ts'
 import { NewPassword, Password } from '../passwords/schemas.ts'
 
 export const RefreshTokenString = Type.String({ minLength: 1, maxLength: 200 })
@@ -15,12 +15,7 @@ export const LoginBody = Type.Object({ email: Email, password: Password }, { add
 export type LoginBody = Static<typeof LoginBody>
 
 export const MfaLoginBody = Type.Object(
-  {
-    mfaToken: Type.String({ minLength: 1, maxLength: 4096 }),
-    method: SecondFactorMethod,
-    code: Type.Optional(OtpCode),
-    credential: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  },
+  { mfaToken: Type.String({ minLength: 1, maxLength: 4096 }), ...FactorProof.properties },
   { additionalProperties: false },
 )
 export type MfaLoginBody = Static<typeof MfaLoginBody>

@@ -23,14 +23,15 @@ import type { Metrics } from '../core/metrics.ts'
 import { consumeOrThrow, type LimiterFactory } from '../core/rate-limit.ts'
 import type { MfaRequired } from '../mfa/schemas.ts'
 import type { MfaService } from '../mfa/service.ts'
-import type { PasswordHasher } from '../passwords/hasher.ts'
+import { type PasswordHasher, verifyAccountPassword } from '../passwords/hasher.ts'
 import { assertAcceptablePassword } from '../passwords/policy.ts'
 import type { AccessTokens } from '../tokens/access-tokens.ts'
 import { sessionErrors } from './errors.ts'
 import type { SessionLiveness } from './liveness.ts'
 import type { Lockout } from './lockout.ts'
+import { createReauthentication } from './reauthentication.ts'
 import { generateRefreshToken, parseRefreshToken, refreshSecretMatches } from './refresh-tokens.ts'
-import type { LoginBody, MfaLoginBody, ReauthBody, RegisterBody, SessionInfo, TokenBody } from './schemas.ts'
+import type { LoginBody, MfaLoginBody, RegisterBody, SessionInfo, TokenBody } from './schemas.ts'
 import {
   findRefreshToken,
   findSession,
@@ -38,14 +39,10 @@ import {
   insertSession,
   listLiveSessions,
   markRefreshTokenUsed,
-  markSessionAuthenticated,
   revokeSessions,
   type SessionRow,
   touchSession,
 } from './store.ts'
-
-/** How long a sign-in or re-authentication counts as recent for sensitive changes. */
-export const REAUTH_WINDOW_MS = 5 * 60 * 1000
 
 /** Scope of first-party tokens: the user's own account through the v1 API. */
 export const FIRST_PARTY_SCOPE = ['openid', 'profile', 'email']
@@ -162,11 +159,6 @@ export function createSessionService(deps: SessionDeps) {
     return tokenBody(account, session, refreshToken, grant)
   }
 
-  async function verifyPassword(account: Account | undefined, password: string): Promise<boolean> {
-    if (!account?.password_hash) return deps.hasher.verifyDummy(password)
-    return deps.hasher.verify(account.password_hash, password)
-  }
-
   return {
     startSession,
 
@@ -206,7 +198,7 @@ export function createSessionService(deps: SessionDeps) {
         throw sessionErrors.accountLocked(lockedFor)
       }
       const account = await deps.accounts.findByEmail(input.email)
-      if (!(await verifyPassword(account, input.password)) || !account) {
+      if (!(await verifyAccountPassword(deps.hasher, account, input.password)) || !account) {
         const outcome = await deps.lockout.recordFailure(key)
         metrics.loginOutcomes.inc({ outcome: 'failed' })
         await audit.record({
@@ -263,59 +255,7 @@ export function createSessionService(deps: SessionDeps) {
       return signIn(account, amr, client, 'passkey')
     },
 
-    /**
-     * Sudo mode: proves again that the user is present (password or a second factor), so that
-     * sensitive changes (factors, backup codes) within the next few minutes are allowed.
-     */
-    async reauthenticate(
-      auth: { accountId: string; sessionId: string },
-      input: ReauthBody,
-      client: ClientInfo,
-    ) {
-      const account = await deps.accounts.findById(auth.accountId)
-      if (!account) throw sessionErrors.sessionEnded()
-      let method: string
-      if (input.password !== undefined) {
-        const key = emailKey(account.email)
-        const lockedFor = await deps.lockout.lockedFor(key)
-        if (lockedFor > 0) throw sessionErrors.accountLocked(lockedFor)
-        if (!(await verifyPassword(account, input.password))) {
-          await deps.lockout.recordFailure(key)
-          await audit.record({
-            type: 'login.failed',
-            accountId: account.id,
-            client,
-            data: { reason: 'reauthentication' },
-          })
-          throw sessionErrors.invalidCredentials()
-        }
-        method = 'pwd'
-      } else if (input.method) {
-        method = await deps.mfa.verify(
-          account.id,
-          { method: input.method, code: input.code, credential: input.credential },
-          client,
-        )
-      } else {
-        throw sessionErrors.reauthenticationInputMissing()
-      }
-      await markSessionAuthenticated(db, auth.sessionId, clock.now())
-      await audit.record({
-        type: 'reauthenticated',
-        accountId: account.id,
-        sessionId: auth.sessionId,
-        client,
-        data: { method },
-      })
-    },
-
-    /** Throws `403 reauthentication_required` unless the session proved presence recently. */
-    async assertRecentlyAuthenticated(sessionId: string): Promise<void> {
-      const session = await findSession(db, sessionId)
-      if (!session || clock.now() - session.authenticated_at > REAUTH_WINDOW_MS) {
-        throw sessionErrors.reauthenticationRequired()
-      }
-    },
+    ...createReauthentication(deps),
 
     async refresh(token: string, client: ClientInfo): Promise<TokenBody> {
       await consumeOrThrow(ipLimits.refresh, client.ip)
