@@ -10,7 +10,7 @@ const DAY_MS = 24 * 3600 * 1000
 /** The token of the latest verification link mailed to `email`. */
 async function verificationToken(t: TestApp, email: string): Promise<string> {
   await t.mailer.idle()
-  const mail = mailTo(t.dataDir, email)
+  const mail = (await mailTo(t.dataDir, email))
     .filter((m) => m.subject.startsWith('Confirm your email address'))
     .at(-1)
   assert.ok(mail, `no verification mail to ${email}`)
@@ -105,8 +105,8 @@ describe('email verification', () => {
     await verify(t, await verificationToken(t, verified.email))
     const unknownEmail = uniqueEmail('nobody')
     await t.mailer.idle()
-    const before = (email: string) => mailTo(t.dataDir, email).length
-    const counts = [before(unverified.email), before(verified.email)]
+    const mailCount = async (email: string) => (await mailTo(t.dataDir, email)).length
+    const counts = [await mailCount(unverified.email), await mailCount(verified.email)]
 
     const answers = await Promise.all([
       resend(t, unverified.email),
@@ -119,9 +119,9 @@ describe('email verification', () => {
       assert.equal(res.body, answers[0]!.body)
     }
     await t.mailer.idle()
-    assert.equal(before(unverified.email), counts[0]! + 1, 'a new link for the unverified account')
-    assert.equal(before(verified.email), counts[1], 'nothing for a verified account')
-    assert.equal(before(unknownEmail), 0, 'nothing for an unknown address')
+    assert.equal(await mailCount(unverified.email), counts[0]! + 1, 'a new link for the unverified account')
+    assert.equal(await mailCount(verified.email), counts[1], 'nothing for a verified account')
+    assert.equal(await mailCount(unknownEmail), 0, 'nothing for an unknown address')
 
     // Both links work: resending does not cut short the first one.
     const res = await verify(t, await verificationToken(t, unverified.email))
@@ -207,7 +207,9 @@ describe('changing the email address', () => {
     assert.equal(done.json().emailVerified, true)
 
     await t.mailer.idle()
-    const notice = mailTo(t.dataDir, email).find((m) => m.subject.includes('email address was changed'))
+    const notice = (await mailTo(t.dataDir, email)).find((m) =>
+      m.subject.includes('email address was changed'),
+    )
     assert.ok(notice, 'the old address gets a notice')
     assert.ok(notice.text.includes(newEmail))
 

@@ -81,7 +81,7 @@ describe('mail over SMTP', () => {
     const delivered = smtp.received.filter((m) => m.to.includes(email))
     assert.equal(delivered.length, 1)
     assert.equal(delivered[0]!.from, 'no-reply@localhost')
-    const mail = parseMail(delivered[0]!.raw)
+    const mail = await parseMail(delivered[0]!.raw)
     assert.match(mail.subject, /Confirm your email address/)
     assert.match(mail.headers.get('from')!, /no-reply@localhost/)
     assert.ok(mail.html.length > 0 && mail.text.length > 0, 'both a text and an HTML part')
@@ -96,7 +96,7 @@ describe('mail over SMTP', () => {
     assert.equal(res.statusCode, 200, res.body)
     assert.equal(res.json().id, user.id)
     assert.equal(res.json().emailVerified, true)
-    assert.equal(readOutbox(t.dataDir).length, 0, 'nothing goes to the outbox when SMTP is set')
+    assert.equal((await readOutbox(t.dataDir)).length, 0, 'nothing goes to the outbox when SMTP is set')
   })
 })
 
@@ -120,7 +120,7 @@ describe('mail to the outbox (the development default)', () => {
     assert.equal(files.length, 1)
     assert.equal(statSync(join(dir, files[0]!)).mode & 0o777, 0o600, 'live links: owner-only file')
 
-    const [mail] = readOutbox(t.dataDir)
+    const [mail] = await readOutbox(t.dataDir)
     assert.ok(mail)
     assert.match(mail.headers.get('content-type')!, /^multipart\/alternative/)
     assert.match(mail.raw, /Content-Type: text\/plain/)

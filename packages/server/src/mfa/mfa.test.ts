@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test'
 import { decodeJwt } from 'jose'
 import { bearer, totpCode as codeAt, enrolTotp, login, register } from '../../test/factories.ts'
 import { buildTestApp, type TestApp } from '../../test/harness.ts'
+import { mailTo } from '../../test/mail.ts'
 
 const STEP_MS = 30_000
 
@@ -177,6 +178,17 @@ describe('MFA: TOTP enrolment, login with a second factor, backup codes', () => 
     assert.deepEqual(after.json(), { enabled: false, methods: [], backupCodesRemaining: 0 })
     const plain = await login(t.app, user.email, user.password)
     assert.ok(plain.json().accessToken, 'without factors, login needs only the password')
+
+    await t.mailer.idle()
+    const subjects = (await mailTo(t.dataDir, user.email)).map((m) => m.subject)
+    assert.ok(
+      subjects.includes('A new sign-in method was added to your Tessera account'),
+      'factor added: mailed',
+    )
+    assert.ok(
+      subjects.includes('Multi-factor authentication was turned off for your Tessera account'),
+      'last factor removed: mailed',
+    )
 
     const audit = await t.database.db
       .selectFrom('audit_events')

@@ -26,15 +26,15 @@ function reset(t: TestApp, token: string, newPassword = NEW_PASSWORD) {
   return t.app.inject({ method: 'POST', url: '/v1/auth/password/reset', payload: { token, newPassword } })
 }
 
-function resetMails(t: TestApp, email: string) {
-  return mailTo(t.dataDir, email).filter((m) => m.subject.startsWith('Reset your'))
+async function resetMails(t: TestApp, email: string) {
+  return (await mailTo(t.dataDir, email)).filter((m) => m.subject.startsWith('Reset your'))
 }
 
 /** Asks for a reset link and returns its token. */
 async function resetToken(t: TestApp, email: string): Promise<string> {
   assert.equal((await forgot(t, email)).statusCode, 202)
   await t.mailer.idle()
-  const mail = resetMails(t, email).at(-1)
+  const mail = (await resetMails(t, email)).at(-1)
   assert.ok(mail, `no reset mail to ${email}`)
   return tokenIn(mail, '/reset-password')
 }
@@ -68,9 +68,9 @@ describe('password reset', () => {
     const res = await forgot(t, email)
     assert.equal(res.statusCode, 202)
     // Answered, yet no reset mail: it is sent only by work that runs after the response.
-    assert.equal(resetMails(t, email).length, 0)
+    assert.equal((await resetMails(t, email)).length, 0)
     await t.mailer.idle()
-    assert.equal(resetMails(t, email).length, 1)
+    assert.equal((await resetMails(t, email)).length, 1)
     const rows = await t.database.db
       .selectFrom('audit_events')
       .select('type')
@@ -85,7 +85,7 @@ describe('password reset', () => {
     const res = await forgot(t, email, { host: 'evil.example', 'x-forwarded-host': 'evil.example' })
     assert.equal(res.statusCode, 202)
     await t.mailer.idle()
-    const mail = resetMails(t, email).at(-1)!
+    const mail = (await resetMails(t, email)).at(-1)!
     const link = linkIn(mail, '/reset-password')
     assert.ok(link.href.startsWith(`${PUBLIC_URL}/reset-password?token=`), link.href)
     assert.ok(!mail.raw.includes('evil.example'))
@@ -151,7 +151,9 @@ describe('password reset', () => {
     assert.equal(signedIn.json().user.emailVerified, true, 'following the link proved the address')
 
     await t.mailer.idle()
-    const notice = mailTo(t.dataDir, first.email).filter((m) => m.subject.includes('password was changed'))
+    const notice = (await mailTo(t.dataDir, first.email)).filter((m) =>
+      m.subject.includes('password was changed'),
+    )
     assert.equal(notice.length, 1)
     const rows = await t.database.db
       .selectFrom('audit_events')
@@ -217,7 +219,10 @@ describe('password reset', () => {
     })
     assert.equal(res.statusCode, 204, res.body)
     await t.mailer.idle()
-    assert.equal(mailTo(t.dataDir, email).filter((m) => m.subject.includes('password was changed')).length, 1)
+    assert.equal(
+      (await mailTo(t.dataDir, email)).filter((m) => m.subject.includes('password was changed')).length,
+      1,
+    )
   })
 })
 
@@ -261,6 +266,6 @@ describe('password reset: the request path never touches the account', () => {
     for (const release of held.splice(0)) release()
     await t.mailer.idle()
     assert.equal((await tokens()).length, 1)
-    assert.equal(resetMails(t, email).length, 1)
+    assert.equal((await resetMails(t, email)).length, 1)
   })
 })
