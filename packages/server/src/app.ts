@@ -4,11 +4,13 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { emailRoutes } from './accounts/email-routes.ts'
 import { createEmailVerification } from './accounts/email-verification.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
+import { adminRoutes } from './admin/routes.ts'
+import { createAdminService } from './admin/service.ts'
 import { createAuditLog } from './audit/service.ts'
 import { type Clock, systemClock } from './core/clock.ts'
 import type { Config } from './core/config.ts'
@@ -32,12 +34,18 @@ import { createMfaService } from './mfa/service.ts'
 import { createSmsService } from './mfa/sms.ts'
 import { createTwilioSmsProvider } from './mfa/sms-provider.ts'
 import { smsRoutes } from './mfa/sms-routes.ts'
+import { pageAssetRoutes } from './pages/assets/routes.ts'
 import { passkeyPageRoutes } from './pages/passkeys/routes.ts'
+import { resetPasswordPageRoutes } from './pages/reset-password/routes.ts'
+import { verifyEmailPageRoutes } from './pages/verify-email/routes.ts'
+import { createPasswordChecker } from './passwords/checker.ts'
 import { createPasswordHasher, type PasswordHasher } from './passwords/hasher.ts'
+import { createLockout } from './passwords/lockout.ts'
 import { passwordRoutes } from './passwords/routes.ts'
 import { createPasswordService } from './passwords/service.ts'
 import { createSessionLiveness } from './sessions/liveness.ts'
-import { createLockout } from './sessions/lockout.ts'
+import { createRequireAdmin } from './sessions/require-admin.ts'
+import { createRequireRecentAuth } from './sessions/require-recent-auth.ts'
 import { createRequireUser } from './sessions/require-user.ts'
 import { sessionRoutes } from './sessions/routes.ts'
 import { createSessionService } from './sessions/service.ts'
@@ -55,6 +63,8 @@ export interface AppOverrides {
   /** Namespace for Redis keys (tests isolate runs with it). */
   kvPrefix?: string
   logger?: boolean
+  /** Where the JSON log goes instead of stdout (tests read it). */
+  logStream?: NodeJS.WritableStream
   defaultMetrics?: boolean
   /** Replaces the SMTP / outbox mailer (tests: other retry delays, a capturing logger). */
   mailer?: Mailer
@@ -70,13 +80,28 @@ export interface Tessera {
 }
 
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<Tessera> {
-  const clock = overrides.clock ?? systemClock
   const database =
     overrides.database ??
     openDatabase({ databaseUrl: config.databaseUrl, sqliteFile: sqliteFileIn(config.dataDir) })
-  await migrate(database.db)
   const kv =
     overrides.kv ?? (config.redisUrl ? createRedisKv(config.redisUrl, overrides.kvPrefix) : createMemoryKv())
+  try {
+    await migrate(database.db)
+    return await assemble(config, overrides, database, kv)
+  } catch (err) {
+    // A start that fails (schema too new, wrong master key) must not leave its pools open.
+    await Promise.allSettled([overrides.kv ? null : kv.close(), overrides.database ? null : database.close()])
+    throw err
+  }
+}
+
+async function assemble(
+  config: Config,
+  overrides: AppOverrides,
+  database: Database,
+  kv: Kv,
+): Promise<Tessera> {
+  const clock = overrides.clock ?? systemClock
   const { db } = database
 
   // Infrastructure
@@ -139,6 +164,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     audit,
     limiters,
     provider: smsProvider,
+    sendsPerIpPerHour: config.smsSendsPerIpPerHour,
     productName: config.productName,
     publicUrl: config.publicUrl,
     backupCodes,
@@ -168,11 +194,20 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     verifiers: { sms: sms.verifySecondFactor, passkey: passkeys.verifySecondFactor },
     hasMethod: { sms: sms.hasActiveSms, passkey: passkeys.hasPasskey },
   })
+  const checker = createPasswordChecker({
+    hasher,
+    audit,
+    lockout: createLockout(limiters, {
+      maxFailures: config.loginMaxFailures,
+      lockSeconds: config.lockoutSeconds,
+      maxLockSeconds: config.lockoutMaxSeconds,
+    }),
+  })
   const emailVerification = createEmailVerification({
     db,
     clock,
     accounts,
-    hasher,
+    checker,
     audit,
     notifier,
     mailer,
@@ -192,11 +227,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     limiters,
     mfa,
     emailVerification,
-    lockout: createLockout(limiters, {
-      maxFailures: config.loginMaxFailures,
-      lockSeconds: config.lockoutSeconds,
-      maxLockSeconds: config.lockoutMaxSeconds,
-    }),
+    passwords: checker,
     refreshIdleTtl: config.refreshTokenIdleTtl,
     sessionMaxTtl: config.sessionMaxTtl,
     authRateLimitPerMinute: config.authRateLimitPerMinute,
@@ -207,20 +238,36 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     accounts,
     sessions,
     hasher,
+    checker,
     audit,
     notifier,
     mailer,
     limiters,
     ipRateLimitPerMinute: config.authRateLimitPerMinute,
   })
+  const admin = createAdminService({ db, accounts, sessions, mfa, audit })
   const requireUser = createRequireUser({ accessTokens, liveness })
+  const requireAdmin = createRequireAdmin({ requireUser })
+  const requireRecentAuth = createRequireRecentAuth({ requireUser, sessions })
 
   // HTTP
   const app = Fastify({
     logger:
       overrides.logger === false
         ? false
-        : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+        : {
+            level: config.logLevel,
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            serializers: {
+              // Never the query string: mailed one-time tokens travel in it (`/reset-password?token=…`).
+              // Fastify passes its own request here, whatever the types say.
+              req: (raw) => {
+                const req = raw as unknown as FastifyRequest
+                return { method: req.method, path: req.url.split('?', 1)[0], remoteAddress: req.ip }
+              },
+            },
+            ...(overrides.logStream ? { stream: overrides.logStream } : {}),
+          },
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy as boolean | string, // a hop count is valid too
     genReqId: () => randomUUID(),
@@ -244,10 +291,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(accountRoutes, { accounts, requireUser })
   await app.register(emailRoutes, { emailVerification, requireUser })
   await app.register(passwordRoutes, { passwords, requireUser })
-  await app.register(mfaRoutes, { mfa, accounts, sessions, requireUser })
-  await app.register(smsRoutes, { sms, mfa, requireUser })
-  await app.register(passkeyRoutes, { passkeys, mfa, accounts, sessions, requireUser })
+  await app.register(mfaRoutes, { mfa, accounts, requireUser, requireRecentAuth })
+  await app.register(smsRoutes, { sms, mfa, requireUser, requireRecentAuth })
+  await app.register(passkeyRoutes, { passkeys, mfa, accounts, sessions, requireUser, requireRecentAuth })
+  await app.register(pageAssetRoutes)
   await app.register(passkeyPageRoutes)
+  const pages = { productName: config.productName, publicUrl: config.publicUrl }
+  await app.register(verifyEmailPageRoutes, { emailVerification, ...pages })
+  await app.register(resetPasswordPageRoutes, { passwords, ...pages })
+  await app.register(adminRoutes, { admin, requireAdmin })
 
   app.addHook('onClose', async () => {
     await mailer.close() // first: deferred mail tasks still use the database

@@ -1,7 +1,11 @@
-/** Creates real accounts and sessions through the HTTP API. */
+/** Creates real accounts and sessions through the HTTP API (and roles through the accounts service). */
 import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
 import { Secret, TOTP } from 'otpauth'
+import { createAccountService } from '../src/accounts/service.ts'
+import type { Clock } from '../src/core/clock.ts'
+import type { DB } from '../src/core/db-schema.ts'
 
 let counter = 0
 
@@ -70,4 +74,18 @@ export async function enrolTotp(t: { app: FastifyInstance; clock: { now(): numbe
   })
   assert.equal(verify.statusCode, 200, verify.body)
   return { secret, backupCodes: (verify.json() as { backupCodes: string[] }).backupCodes }
+}
+
+/** Grants the admin role through the accounts service (as `tessera admin create` does). */
+export async function grantAdmin(t: { database: { db: Kysely<DB> }; clock: Clock }, accountId: string) {
+  await createAccountService({ db: t.database.db, clock: t.clock }).grantRole(accountId, 'admin')
+}
+
+/** A new administrator, signed in after the grant so that the token carries `roles: ["admin"]`. */
+export async function registerAdmin(t: { app: FastifyInstance; database: { db: Kysely<DB> }; clock: Clock }) {
+  const user = await register(t.app, { email: uniqueEmail('admin') })
+  await grantAdmin(t, user.user.id)
+  const res = await login(t.app, user.email, user.password)
+  assert.equal(res.statusCode, 200, res.body)
+  return { ...user, ...(res.json() as TokenBody) }
 }

@@ -65,6 +65,8 @@ export interface TestAppOptions {
   kvPrefix?: string
   /** Replaces the fast hasher (e.g. a wrapper that counts verifications). */
   hasher?: PasswordHasher
+  /** Turns the request log on, written here (set `config.logLevel` too). */
+  logStream?: NodeJS.WritableStream
 }
 
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -90,7 +92,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     database: testDb.database,
     kv,
     kvPrefix,
-    logger: false,
+    ...(options.logStream ? { logStream: options.logStream } : { logger: false }),
     defaultMetrics: false,
     ...(options.mailer ? { mailer: options.mailer } : {}),
   }).catch(async (err: unknown) => {

@@ -22,7 +22,7 @@ import { newId } from '../core/ids.ts'
 import type { Mailer } from '../core/mailer.ts'
 import { consumeOrThrow, type LimiterFactory } from '../core/rate-limit.ts'
 import type { Notifier } from '../mail/service.ts'
-import type { PasswordHasher } from '../passwords/hasher.ts'
+import type { PasswordChecker } from '../passwords/checker.ts'
 import { accountErrors } from './errors.ts'
 import type { User } from './schemas.ts'
 import { type Account, type AccountService, emailKey, normalizeEmail, toUser } from './service.ts'
@@ -49,7 +49,8 @@ export interface EmailVerificationDeps {
   db: Kysely<DB>
   clock: Clock
   accounts: AccountService
-  hasher: PasswordHasher
+  /** Checks the current password with the account lockout. */
+  checker: PasswordChecker
   audit: AuditLog
   notifier: Notifier
   mailer: Pick<Mailer, 'defer'>
@@ -202,8 +203,9 @@ export function createEmailVerification(deps: EmailVerificationDeps) {
       await consumeOrThrow(limits.changePerAccount, input.accountId)
       const account = await deps.accounts.findById(input.accountId)
       if (!account) throw accountErrors.accountNotFound()
-      if (!account.password_hash || !(await deps.hasher.verify(account.password_hash, input.password)))
+      if (!(await deps.checker.check(account, account.email, input.password, client, 'email_change'))) {
         throw accountErrors.invalidPassword()
+      }
       const newEmail = normalizeEmail(input.newEmail)
       if (emailKey(newEmail) === account.email_key) throw accountErrors.emailUnchanged()
       if (await deps.accounts.findByEmail(newEmail)) throw accountErrors.emailTaken()

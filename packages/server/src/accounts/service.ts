@@ -9,15 +9,31 @@ import { newId } from '../core/ids.ts'
 import { accountErrors } from './errors.ts'
 import type { UpdateProfileBody, User } from './schemas.ts'
 import {
+  type AccountListQuery,
   type AccountRow,
+  deleteAccount,
   findAccountByEmailKey,
   findAccountById,
   insertAccount,
+  listAccounts,
   markEmailVerified,
+  replaceAccountRoles,
+  setAccountDisabled,
   updateAccount,
 } from './store.ts'
 
 export type Account = AccountRow
+export type { AccountListQuery }
+
+/** Platform roles an account can hold; carried in access tokens as the `roles` claim. */
+export type Role = 'admin'
+
+export function rolesOf(account: Pick<AccountRow, 'roles'>): string[] {
+  return account.roles.split(' ').filter(Boolean)
+}
+
+/** Attempts at a compare-and-set of the roles before giving up (only concurrent grants collide). */
+const ROLE_WRITE_ATTEMPTS = 3
 
 /** Trimmed and NFC-normalised, as shown back to the user. */
 export function normalizeEmail(email: string): string {
@@ -65,6 +81,7 @@ export function createAccountService(deps: { db: Kysely<DB>; clock: Clock }) {
         created_at: now,
         updated_at: now,
         disabled_at: null,
+        roles: '',
       }
       if (!(await insertAccount(db, row))) throw accountErrors.emailTaken()
       return row
@@ -93,6 +110,33 @@ export function createAccountService(deps: { db: Kysely<DB>; clock: Clock }) {
     async setPasswordHash(id: string, passwordHash: string, db: Kysely<DB> = deps.db): Promise<void> {
       await updateAccount(db, id, { password_hash: passwordHash, updated_at: deps.clock.now() })
     },
+
+    /**
+     * Gives the account a role; `false` when it already had it. Tokens issued from now on carry
+     * it; tokens issued before do not (the holder refreshes or signs in again).
+     */
+    async grantRole(id: string, role: Role, db: Kysely<DB> = deps.db): Promise<boolean> {
+      for (let attempt = 0; attempt < ROLE_WRITE_ATTEMPTS; attempt++) {
+        const row = await findAccountById(db, id)
+        if (!row) throw accountErrors.accountNotFound()
+        const roles = rolesOf(row)
+        if (roles.includes(role)) return false
+        const to = [...roles, role].sort().join(' ')
+        if (await replaceAccountRoles(db, id, { from: row.roles, to, now: deps.clock.now() })) return true
+      }
+      throw new Error(`roles of account ${id} kept changing; try again`)
+    },
+
+    /** Newest first; `search` is a case-insensitive substring of the email or the name. */
+    listAccounts: (query: AccountListQuery) =>
+      listAccounts(deps.db, { ...query, search: query.search?.toLowerCase() }),
+
+    /** Sets or clears `disabled_at`; false when nothing changed. Pass a transaction as `db`. */
+    setDisabled: (id: string, disabled: boolean, db: Kysely<DB> = deps.db) =>
+      setAccountDisabled(db, id, disabled, deps.clock.now()),
+
+    /** Deletes the account and (by cascade) everything it owns; false when there was none. */
+    deleteAccount: (id: string, db: Kysely<DB> = deps.db) => deleteAccount(db, id),
 
     /** The address is proven (a link mailed to it was followed). Pass a transaction as `db`. */
     async markEmailVerified(id: string, db: Kysely<DB> = deps.db): Promise<void> {

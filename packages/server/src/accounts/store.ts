@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely'
+import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely'
 import type { AccountsTable, DB, OneTimeTokenPurpose, OneTimeTokensTable } from '../core/db-schema.ts'
 
 export type AccountRow = Selectable<AccountsTable>
@@ -29,6 +29,72 @@ export async function updateAccount(
 ): Promise<AccountRow | undefined> {
   await db.updateTable('accounts').set(changes).where('id', '=', id).execute()
   return findAccountById(db, id)
+}
+
+/** Compare-and-set of the roles list: false when the account is gone or another writer changed it first. */
+export async function replaceAccountRoles(
+  db: Kysely<DB>,
+  id: string,
+  change: { from: string; to: string; now: number },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('accounts')
+    .set({ roles: change.to, updated_at: change.now })
+    .where('id', '=', id)
+    .where('roles', '=', change.from)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+export interface AccountListQuery {
+  /** Lower-case substring of the email or the name, matched literally (`%` and `_` are not wildcards). */
+  search?: string | undefined
+  /** Keyset cursor: the last id of the previous page. */
+  before?: string | undefined
+  limit: number
+}
+
+/** Newest first, keyset-paged by id: UUIDv7 ids sort in creation order, so no offset scans. */
+export function listAccounts(db: Kysely<DB>, query: AccountListQuery): Promise<AccountRow[]> {
+  let select = db.selectFrom('accounts').selectAll()
+  if (query.search) {
+    const pattern = `%${escapeLike(query.search)}%`
+    select = select.where((eb) =>
+      eb.or([
+        sql<boolean>`${eb.ref('email_key')} like ${pattern} escape '\\'`,
+        sql<boolean>`lower(${eb.ref('name')}) like ${pattern} escape '\\'`,
+      ]),
+    )
+  }
+  if (query.before) select = select.where('id', '<', query.before)
+  return select.orderBy('id', 'desc').limit(query.limit).execute()
+}
+
+/** `\` escapes LIKE's wildcards (and itself), so user input matches only literally. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
+}
+
+/** Sets or clears `disabled_at`; false when the account is gone or already in that state. */
+export async function setAccountDisabled(
+  db: Kysely<DB>,
+  id: string,
+  disabled: boolean,
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('accounts')
+    .set({ disabled_at: disabled ? now : null, updated_at: now })
+    .where('id', '=', id)
+    .where('disabled_at', disabled ? 'is' : 'is not', null)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+/** Deletes the account; its sessions, refresh tokens, factors and one-time tokens go with it (FK cascade). */
+export async function deleteAccount(db: Kysely<DB>, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('accounts').where('id', '=', id).executeTakeFirst()
+  return Number(result.numDeletedRows) === 1
 }
 
 /** Marks the address proven; a no-op when it already is. */

@@ -31,6 +31,10 @@ export type AuditEventType =
   | 'mfa.backup_codes_regenerated'
   | 'passkey.used'
   | 'passkey.clone_suspected'
+  | 'admin.role_granted'
+  | 'admin.user_disabled'
+  | 'admin.user_enabled'
+  | 'admin.user_deleted'
 
 export interface AuditEntry {
   type: AuditEventType

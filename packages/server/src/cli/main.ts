@@ -1,13 +1,20 @@
 #!/usr/bin/env node
 /**
- * The `tessera` command: start (default), migrate, keys rotate, keys list.
+ * The `tessera` command: start (default), migrate, keys rotate, keys list, admin create.
  */
 import { parseArgs } from 'node:util'
+import { Value } from 'typebox/value'
+import { Email, PersonName } from '../accounts/schemas.ts'
+import { createAccountService } from '../accounts/service.ts'
+import { createOrPromoteAdmin } from '../admin/service.ts'
 import { buildApp } from '../app.ts'
+import { createAuditLog } from '../audit/service.ts'
 import { systemClock } from '../core/clock.ts'
 import { type Config, ConfigError, loadConfig, redactConfig } from '../core/config.ts'
 import { createSecretBox } from '../core/crypto.ts'
 import { migrate, openDatabase, sqliteFileIn } from '../core/db.ts'
+import { AppError } from '../core/errors.ts'
+import { createPasswordHasher } from '../passwords/hasher.ts'
 import { listSigningKeys, rotateSigningKeys } from '../tokens/keys.ts'
 
 const USAGE = `usage: tessera [command]
@@ -17,6 +24,9 @@ commands:
   migrate        apply database migrations and exit
   keys rotate    add a new signing key; old keys stay published until their tokens expire
   keys list      list signing keys and their status
+  admin create --email <email> [--name <name>] [--password-stdin]
+                 make an account an administrator, creating it when there is none; a new
+                 account gets a generated password (printed once) unless one is piped in
 
 Configuration comes from the environment (see the README) and TESSERA_CONFIG=<file.json>.`
 
@@ -87,13 +97,79 @@ async function keys(config: Config, action: string | undefined): Promise<void> {
   }
 }
 
+/** The whole of standard input, less one trailing line break (`echo` adds one). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
+}
+
+interface AdminOptions {
+  email?: string | undefined
+  name?: string | undefined
+  'password-stdin'?: boolean | undefined
+}
+
+async function admin(config: Config, action: string | undefined, options: AdminOptions): Promise<void> {
+  if (action !== 'create') throw new UsageError(`unknown admin action: ${action ?? '(none)'}`)
+  const { email, name } = options
+  if (!email || !Value.Check(Email, email))
+    throw new UsageError('admin create needs --email <a valid address>')
+  if (name !== undefined && !Value.Check(PersonName, name))
+    throw new UsageError('--name must be 1 to 200 characters')
+  // Read before touching the database: a missing or empty password changes nothing.
+  const password = options['password-stdin'] ? await readStdin() : undefined
+  if (password === '') throw new UsageError('--password-stdin: standard input is empty')
+  const database = openConfiguredDatabase(config)
+  try {
+    await migrate(database.db)
+    const { db } = database
+    const result = await createOrPromoteAdmin(
+      {
+        db,
+        accounts: createAccountService({ db, clock: systemClock }),
+        hasher: createPasswordHasher(),
+        audit: createAuditLog({ db, clock: systemClock }),
+      },
+      { email, password, name },
+    )
+    const who = `${result.account.email} (${result.account.id})`
+    if (result.outcome === 'created') {
+      console.log(`created administrator ${who}`)
+      if (result.generatedPassword) {
+        console.log(`password: ${result.generatedPassword}`)
+        console.log('this password is shown only once: store it now, or change it after signing in')
+      }
+    } else if (result.outcome === 'promoted') {
+      console.log(`promoted existing account ${who} to administrator`)
+    } else {
+      console.log(`${who} is already an administrator; nothing changed`)
+    }
+    if (result.outcome !== 'created' && password !== undefined)
+      console.log('the account already existed: its password was not changed')
+    if (result.account.disabled_at !== null)
+      console.log('warning: this account is disabled; it cannot sign in until an administrator enables it')
+    if (result.outcome !== 'already_admin')
+      console.log('its access tokens carry the admin role from its next sign-in or token refresh')
+  } finally {
+    await database.close()
+  }
+}
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' } },
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+    },
   })
   if (values.help) {
     console.log(USAGE)
@@ -108,6 +184,8 @@ async function main(argv: string[]): Promise<void> {
       return runMigrations(config)
     case 'keys':
       return keys(config, action)
+    case 'admin':
+      return admin(config, action, values)
     default:
       throw new UsageError(`unknown command: ${command}`)
   }
@@ -116,6 +194,7 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) console.error(`tessera: ${err.message}`)
   else if (err instanceof UsageError) console.error(`tessera: ${err.message}\n\n${USAGE}`)
+  else if (err instanceof AppError) console.error(`tessera: ${err.code}: ${err.message}`)
   else console.error(`tessera: ${(err as Error).message ?? err}`)
   process.exit(err instanceof UsageError ? 2 : 1)
 })

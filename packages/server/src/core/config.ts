@@ -60,7 +60,9 @@ export const ConfigSchema = Type.Object(
     ),
     production: Type.Boolean({ default: false }),
     /** smtp://user:pass@host:587 or smtps://…:465; unset means mail is written to `<dataDir>/outbox/`. */
-    smtpUrl: Type.Optional(Type.String({ description: 'SMTP URL' })),
+    smtpUrl: Type.Optional(
+      Type.String({ pattern: '^smtps?://[^\\s]+$', description: 'SMTP URL (smtp:// or smtps://)' }),
+    ),
     /** Sender of every mail Tessera sends. */
     mailFrom: Type.String({ default: 'Tessera <no-reply@localhost>', description: 'mail sender' }),
     /** Refuse sign-in (403 email_not_verified) until the account's email address is verified. */
@@ -86,6 +88,8 @@ export const ConfigSchema = Type.Object(
       default: 'https://api.twilio.com',
       description: 'Twilio API base URL',
     }),
+    /** Texts one client IP may trigger per hour, across all accounts (against SMS pumping). */
+    smsSendsPerIpPerHour: Type.Integer({ minimum: 1, default: 10, description: 'SMS sends per IP per hour' }),
   },
   { additionalProperties: false },
 )
@@ -129,6 +133,7 @@ export const ENV_VARS: Record<string, keyof Static<typeof ConfigSchema>> = {
   TESSERA_TWILIO_AUTH_TOKEN: 'twilioAuthToken',
   TESSERA_TWILIO_FROM: 'twilioFrom',
   TESSERA_TWILIO_BASE_URL: 'twilioBaseUrl',
+  TESSERA_SMS_SENDS_PER_IP: 'smsSendsPerIpPerHour',
 }
 
 export class ConfigError extends Error {

@@ -20,6 +20,8 @@ export interface AccountsTable {
   created_at: EpochMs
   updated_at: EpochMs
   disabled_at: EpochMs | null
+  /** Space-separated platform roles (`admin`); empty for most accounts. */
+  roles: string
 }
 
 export interface SessionsTable {

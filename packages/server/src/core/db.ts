@@ -58,8 +58,10 @@ export function openDatabase(options: DatabaseOptions): Database {
       connectionTimeoutMillis: 5000,
       ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
     })
-    // An idle client losing its connection must not crash the process; the next query reports it.
+    // A client losing its connection (idle in the pool, or checked out between two statements)
+    // must not crash the process: the query that uses it fails instead, and answers 503.
     pool.on('error', () => {})
+    pool.on('connect', (client) => client.on('error', () => {}))
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
     return { db, dialect: 'postgres', close: () => db.destroy() }
   }

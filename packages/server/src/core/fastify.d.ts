@@ -7,6 +7,8 @@ export interface RequestAuth {
   tokenId: string
   scope: string[]
   amr: string[]
+  /** Platform roles from the token (`admin`), as they were when it was issued. */
+  roles: string[]
 }
 
 declare module 'fastify' {

@@ -63,7 +63,11 @@ function lazyTransporter(create: (nodemailer: typeof import('nodemailer')) => Tr
   let transporter: Promise<Transporter> | undefined
   return {
     get: () => (transporter ??= import('nodemailer').then(create)),
-    close: () => void transporter?.then((t) => t.close()),
+    close: () =>
+      void transporter?.then(
+        (t) => t.close(),
+        () => {}, // never created (bad SMTP URL): already logged with the failed deliveries
+      ),
   }
 }
 

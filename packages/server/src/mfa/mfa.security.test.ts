@@ -124,3 +124,35 @@ describe('MFA attacks', () => {
     assert.equal(still.json().enabled, true)
   })
 })
+
+describe('planting a factor with a stolen access token', () => {
+  let t: TestApp
+  before(async () => {
+    t = await buildTestApp()
+  })
+  after(() => t.close())
+
+  test('adding TOTP needs a recent sign-in or re-authentication, not just a valid token', async () => {
+    const user = await register(t.app)
+    t.clock.advance(6 * 60_000)
+    const stolen = (
+      await t.app.inject({
+        method: 'POST',
+        url: '/v1/auth/refresh',
+        payload: { refreshToken: user.refreshToken },
+      })
+    ).json().accessToken as string
+    for (const url of ['/v1/me/mfa/totp', '/v1/me/mfa/totp/verify']) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: bearer(stolen),
+        payload: url.endsWith('verify') ? { code: '123456' } : undefined,
+      })
+      assert.equal(res.statusCode, 403, url)
+      assert.equal(res.json().code, 'reauthentication_required')
+    }
+    const status = await t.app.inject({ method: 'GET', url: '/v1/me/mfa', headers: bearer(stolen) })
+    assert.equal(status.json().enabled, false)
+  })
+})

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { AccountService } from '../accounts/service.ts'
 import { clientInfo } from '../core/http.ts'
 import { errorResponses } from '../core/openapi.ts'
+import type { RequireRecentAuth } from '../sessions/require-recent-auth.ts'
 import type { RequireUser } from '../sessions/require-user.ts'
 import { TokenBody } from '../sessions/schemas.ts'
 import type { SessionService } from '../sessions/service.ts'
@@ -28,23 +28,15 @@ interface Options {
   accounts: AccountService
   sessions: SessionService
   requireUser: RequireUser
+  requireRecentAuth: RequireRecentAuth
 }
 
 const security = [{ bearer: [] }]
 
 export const passkeyRoutes: FastifyPluginAsyncTypebox<Options> = async (
   app,
-  { passkeys, mfa, accounts, sessions, requireUser },
+  { passkeys, mfa, accounts, sessions, requireUser, requireRecentAuth },
 ) => {
-  /**
-   * Sudo mode for adding and removing passkeys: a passkey is a way to sign in without the
-   * password, so a stolen access token must not be able to plant one.
-   */
-  const requireRecentAuth = async (req: FastifyRequest) => {
-    await requireUser(req)
-    await sessions.assertRecentlyAuthenticated(req.auth!.sessionId)
-  }
-
   app.post(
     '/v1/me/passkeys/options',
     {

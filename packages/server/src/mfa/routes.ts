@@ -1,19 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { AccountService } from '../accounts/service.ts'
 import { clientInfo } from '../core/http.ts'
 import { errorResponses } from '../core/openapi.ts'
+import type { RequireRecentAuth } from '../sessions/require-recent-auth.ts'
 import type { RequireUser } from '../sessions/require-user.ts'
-import type { SessionService } from '../sessions/service.ts'
 import { BackupCodes, FactorActivated, MfaStatus, TotpEnrolment, TotpVerifyBody } from './schemas.ts'
 import type { MfaService } from './service.ts'
 
 interface Options {
   mfa: MfaService
   accounts: AccountService
-  sessions: SessionService
   requireUser: RequireUser
+  requireRecentAuth: RequireRecentAuth
 }
 
 const FactorParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false })
@@ -21,14 +20,8 @@ const security = [{ bearer: [] }]
 
 export const mfaRoutes: FastifyPluginAsyncTypebox<Options> = async (
   app,
-  { mfa, accounts, sessions, requireUser },
+  { mfa, accounts, requireUser, requireRecentAuth },
 ) => {
-  /** Sudo mode for removing factors and replacing backup codes (a stolen session must not). */
-  const requireRecentAuth = async (req: FastifyRequest) => {
-    await requireUser(req)
-    await sessions.assertRecentlyAuthenticated(req.auth!.sessionId)
-  }
-
   app.get(
     '/v1/me/mfa',
     {
@@ -46,10 +39,10 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<Options> = async (
   app.post(
     '/v1/me/mfa/totp',
     {
-      preHandler: requireUser,
+      preHandler: requireRecentAuth,
       schema: {
         tags: ['mfa'],
-        summary: 'Start TOTP enrolment: secret, otpauth URI and QR code',
+        summary: 'Start TOTP enrolment: secret, otpauth URI and QR code (needs a recent re-authentication)',
         security,
         response: { 200: TotpEnrolment, ...errorResponses(401) },
       },
@@ -63,7 +56,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<Options> = async (
   app.post(
     '/v1/me/mfa/totp/verify',
     {
-      preHandler: requireUser,
+      preHandler: requireRecentAuth,
       schema: {
         tags: ['mfa'],
         summary: 'Activate TOTP with a first code (returns backup codes when it is the first factor)',

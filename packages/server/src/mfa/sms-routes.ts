@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { clientInfo } from '../core/http.ts'
 import { errorResponses } from '../core/openapi.ts'
+import type { RequireRecentAuth } from '../sessions/require-recent-auth.ts'
 import type { RequireUser } from '../sessions/require-user.ts'
 import { smsErrors } from './errors.ts'
 import { FactorActivated, SmsCodeSent, SmsEnrolBody, SmsSignInCodeBody, SmsVerifyBody } from './schemas.ts'
@@ -11,12 +12,16 @@ interface Options {
   sms: SmsService
   mfa: MfaService
   requireUser: RequireUser
+  requireRecentAuth: RequireRecentAuth
 }
 
 const security = [{ bearer: [] }]
 const notConfigured = ' Answers `404 sms_not_configured` when the server has no SMS provider.'
 
-export const smsRoutes: FastifyPluginAsyncTypebox<Options> = async (app, { sms, mfa, requireUser }) => {
+export const smsRoutes: FastifyPluginAsyncTypebox<Options> = async (
+  app,
+  { sms, mfa, requireUser, requireRecentAuth },
+) => {
   // Before authentication and validation: the same stable answer whatever the request holds.
   app.addHook('onRequest', async () => {
     if (!sms.enabled) throw smsErrors.notConfigured()
@@ -25,7 +30,7 @@ export const smsRoutes: FastifyPluginAsyncTypebox<Options> = async (app, { sms, 
   app.post(
     '/v1/me/mfa/sms',
     {
-      preHandler: requireUser,
+      preHandler: requireRecentAuth,
       schema: {
         tags: ['mfa'],
         summary: 'Start SMS enrolment: text a code to the number (replaces an unfinished enrolment)',
@@ -35,13 +40,13 @@ export const smsRoutes: FastifyPluginAsyncTypebox<Options> = async (app, { sms, 
         response: { 200: SmsCodeSent, ...errorResponses(400, 401, 404, 409, 429, 502) },
       },
     },
-    async (req) => sms.startEnrolment(req.auth!.accountId, req.body.phoneNumber),
+    async (req) => sms.startEnrolment(req.auth!.accountId, req.body.phoneNumber, clientInfo(req)),
   )
 
   app.post(
     '/v1/me/mfa/sms/verify',
     {
-      preHandler: requireUser,
+      preHandler: requireRecentAuth,
       schema: {
         tags: ['mfa'],
         summary: 'Activate SMS with the texted code (returns backup codes when it is the first factor)',
@@ -66,7 +71,7 @@ export const smsRoutes: FastifyPluginAsyncTypebox<Options> = async (app, { sms, 
         response: { 200: SmsCodeSent, ...errorResponses(400, 401, 404, 429, 502) },
       },
     },
-    async (req) => sms.sendSignInCode(req.auth!.accountId),
+    async (req) => sms.sendSignInCode(req.auth!.accountId, clientInfo(req)),
   )
 
   app.post(
@@ -80,6 +85,6 @@ export const smsRoutes: FastifyPluginAsyncTypebox<Options> = async (app, { sms, 
         response: { 200: SmsCodeSent, ...errorResponses(400, 401, 404, 429, 502) },
       },
     },
-    async (req) => sms.sendSignInCode(await mfa.challengeAccount(req.body.mfaToken)),
+    async (req) => sms.sendSignInCode(await mfa.challengeAccount(req.body.mfaToken), clientInfo(req)),
   )
 }

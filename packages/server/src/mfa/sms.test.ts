@@ -73,7 +73,9 @@ describe('MFA: SMS codes (against a local Twilio stand-in)', () => {
   let t: TestApp
   before(async () => {
     fake = await startFakeTwilio()
-    t = await buildTestApp({ config: { ...fake.config, authRateLimitPerMinute: 10_000 } })
+    t = await buildTestApp({
+      config: { ...fake.config, authRateLimitPerMinute: 10_000, smsSendsPerIpPerHour: 10_000 },
+    })
   })
   after(async () => {
     await t.close()
@@ -368,6 +370,38 @@ describe('MFA: SMS codes (against a local Twilio stand-in)', () => {
     assert.equal(last!.json().code, 'rate_limited')
     assert.ok(Number(last!.headers['retry-after']) > 0)
     assert.equal(fake.messages.filter((m) => m.to === shared).length, 5, 'the sixth was never sent')
+  })
+
+  test('SMS pumping: one client IP cannot spread sends over many accounts', async () => {
+    const pumped = await buildTestApp({
+      config: { ...fake.config, authRateLimitPerMinute: 10_000, smsSendsPerIpPerHour: 3 },
+    })
+    try {
+      const statuses: number[] = []
+      for (let i = 0; i < 4; i++) {
+        const user = await register(pumped.app, {}, '198.51.100.7')
+        const res = await pumped.app.inject({
+          method: 'POST',
+          url: '/v1/me/mfa/sms',
+          headers: bearer(user.accessToken),
+          payload: { phoneNumber: phoneNumber() },
+          remoteAddress: '198.51.100.7',
+        })
+        statuses.push(res.statusCode)
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 429])
+      const elsewhere = await register(pumped.app, {}, '198.51.100.8')
+      const fromOtherIp = await pumped.app.inject({
+        method: 'POST',
+        url: '/v1/me/mfa/sms',
+        headers: bearer(elsewhere.accessToken),
+        payload: { phoneNumber: phoneNumber() },
+        remoteAddress: '198.51.100.8',
+      })
+      assert.equal(fromOtherIp.statusCode, 200, 'another client is not affected')
+    } finally {
+      await pumped.close()
+    }
   })
 
   test('sending is limited per account (429 + Retry-After), sign-in and re-authentication codes included', async () => {

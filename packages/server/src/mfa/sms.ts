@@ -50,6 +50,8 @@ export function maskPhoneNumber(e164: string): string {
 }
 
 export interface SmsDeps {
+  /** Texts one client IP may trigger per hour, across all accounts. */
+  sendsPerIpPerHour: number
   db: Kysely<DB>
   clock: Clock
   box: SecretBox
@@ -87,6 +89,8 @@ export function createSmsService(deps: SmsDeps) {
     points: SENDS_PER_ACCOUNT,
     duration: SEND_WINDOW_SECONDS,
   })
+  // Against SMS pumping (toll fraud): one client cannot spread sends over many accounts.
+  const perIp = deps.limiters({ name: 'sms-send:ip', points: deps.sendsPerIpPerHour, duration: 3600 })
   const enrolFailures = deps.limiters({
     name: 'sms-enrol-failures',
     points: ENROL_FAILURES,
@@ -106,8 +110,9 @@ export function createSmsService(deps: SmsDeps) {
    * Limits, sends, and hands back the code; the caller stores it once delivery succeeded.
    * Counters are keyed by a keyed hash of the number, so phone numbers stay out of Redis.
    */
-  async function sendCode(accountId: string, phoneNumber: string): Promise<string> {
+  async function sendCode(accountId: string, phoneNumber: string, client: ClientInfo): Promise<string> {
     const sms = requireProvider()
+    await consumeOrThrow(perIp, client.ip)
     await consumeOrThrow(perNumber, deps.hashCode(`tel:${phoneNumber}`))
     await consumeOrThrow(perAccount, accountId)
     const code = randomInt(0, 10 ** SMS_CODE_DIGITS)
@@ -145,12 +150,13 @@ export function createSmsService(deps: SmsDeps) {
   }
 
   /** Sends a sign-in (or re-authentication) code to the account's phone. */
-  async function sendSignInCode(accountId: string): Promise<SmsCodeSent> {
+  async function sendSignInCode(accountId: string, client: ClientInfo): Promise<SmsCodeSent> {
     requireProvider()
     const factor = await activeFactor(accountId)
     const phoneNumber = deps.box.decrypt(factor.secret, secretContext(factor.id))
-    const code = await sendCode(accountId, phoneNumber)
-    await smsStore.replaceSmsCode(db, codeRow(factor.id, code))
+    const code = await sendCode(accountId, phoneNumber, client)
+    // One transaction: two concurrent sends must not leave two live codes.
+    await db.transaction().execute((trx) => smsStore.replaceSmsCode(trx, codeRow(factor.id, code)))
     return { sentTo: factor.label, expiresIn: SMS_CODE_TTL_MS / 1000 }
   }
 
@@ -179,11 +185,11 @@ export function createSmsService(deps: SmsDeps) {
     },
 
     /** Enrolment, step 1: a pending factor for the number (replacing an older pending one) and a code. */
-    async startEnrolment(accountId: string, phoneNumber: string): Promise<SmsCodeSent> {
+    async startEnrolment(accountId: string, phoneNumber: string, client: ClientInfo): Promise<SmsCodeSent> {
       requireProvider()
       if (!E164.test(phoneNumber)) throw smsErrors.invalidPhoneNumber()
       if ((await store.findActiveFactor(db, accountId, 'sms')).length > 0) throw smsErrors.factorExists()
-      const code = await sendCode(accountId, phoneNumber)
+      const code = await sendCode(accountId, phoneNumber, client)
       const id = newId()
       const label = maskPhoneNumber(phoneNumber)
       await db.transaction().execute(async (trx) => {

@@ -20,13 +20,13 @@ import type { AuditLog } from '../audit/service.ts'
 import type { Clock } from '../core/clock.ts'
 import { randomToken, sha256 } from '../core/crypto.ts'
 import type { DB } from '../core/db-schema.ts'
-import { AppError } from '../core/errors.ts'
 import type { ClientInfo } from '../core/http.ts'
 import { newId } from '../core/ids.ts'
 import type { Mailer } from '../core/mailer.ts'
 import { consumeOrThrow, type LimiterFactory } from '../core/rate-limit.ts'
 import type { Notifier } from '../mail/service.ts'
 import type { SessionService } from '../sessions/service.ts'
+import type { PasswordChecker } from './checker.ts'
 import { passwordErrors } from './errors.ts'
 import type { PasswordHasher } from './hasher.ts'
 import { assertAcceptablePassword } from './policy.ts'
@@ -54,6 +54,7 @@ export function createPasswordService(deps: {
   accounts: AccountService
   sessions: SessionService
   hasher: PasswordHasher
+  checker: PasswordChecker
   audit: AuditLog
   notifier: Notifier
   mailer: Pick<Mailer, 'defer'>
@@ -79,17 +80,16 @@ export function createPasswordService(deps: {
     async changePassword(input: ChangePasswordInput, client: ClientInfo): Promise<void> {
       const account = await deps.accounts.findById(input.accountId)
       if (
-        !account?.password_hash ||
-        !(await deps.hasher.verify(account.password_hash, input.currentPassword))
+        !account ||
+        !(await deps.checker.check(account, account.email, input.currentPassword, client, 'password_change'))
       ) {
-        throw new AppError(403, 'invalid_current_password', 'the current password is incorrect', {}, [
-          { pointer: '/body/currentPassword', detail: 'incorrect' },
-        ])
+        throw passwordErrors.invalidCurrentPassword()
       }
       assertAcceptablePassword(input.newPassword, account.email, 'newPassword')
       const passwordHash = await deps.hasher.hash(input.newPassword)
       const ended = await deps.db.transaction().execute(async (trx) => {
         await deps.accounts.setPasswordHash(account.id, passwordHash, trx)
+        await retireResetTokens(trx, account.id, deps.clock.now()) // an old reset link must not undo this
         const ids = await deps.sessions.revokeSessionsIn(trx, account.id, input.sessionId, 'password_changed')
         await deps.audit.record(
           {
@@ -145,7 +145,7 @@ export function createPasswordService(deps: {
       if (!account || account.disabled_at !== null || account.email_key !== email)
         throw passwordErrors.resetTokenInvalid()
       // Before the token is consumed: a refused password must not cost the user the link.
-      assertAcceptablePassword(input.newPassword, account.email)
+      assertAcceptablePassword(input.newPassword, account.email, 'newPassword')
       const passwordHash = await deps.hasher.hash(input.newPassword)
 
       const ended = await db.transaction().execute(async (trx) => {

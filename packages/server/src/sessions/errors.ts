@@ -2,10 +2,6 @@ import { AppError } from '../core/errors.ts'
 
 export const sessionErrors = {
   invalidCredentials: () => new AppError(401, 'invalid_credentials', 'the email or password is incorrect'),
-  accountLocked: (retryAfterSeconds: number) =>
-    new AppError(429, 'account_locked', 'too many failed sign-in attempts; try again later', {
-      'retry-after': String(retryAfterSeconds),
-    }),
   accountDisabled: () => new AppError(403, 'account_disabled', 'this account has been disabled'),
   invalidRefreshToken: () =>
     new AppError(401, 'invalid_refresh_token', 'the refresh token is invalid or expired'),
@@ -24,4 +20,10 @@ export const sessionErrors = {
   reauthenticationInputMissing: () =>
     new AppError(400, 'validation_failed', 'send your password, or a method with its code or credential'),
   sessionEnded: () => new AppError(401, 'session_ended', 'the session has ended; sign in again'),
+  adminRequired: () =>
+    new AppError(
+      403,
+      'admin_required',
+      'this needs an administrator token (a role granted after sign-in needs a new token)',
+    ),
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { LightMyRequestResponse } from 'fastify'
-import { login, register, uniqueEmail } from '../../test/factories.ts'
+import { bearer, login, register, uniqueEmail } from '../../test/factories.ts'
 import { buildTestApp, fastHasher, type TestApp } from '../../test/harness.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 
@@ -212,5 +212,63 @@ describe('per-IP rate limit', () => {
       200,
       'the limited attempt used nothing',
     )
+  })
+})
+
+describe('brute force lockout: concurrency and every password check', () => {
+  const MAX_FAILURES = 5
+  let t: TestApp
+  before(async () => {
+    t = await buildTestApp({ config: { loginMaxFailures: MAX_FAILURES, authRateLimitPerMinute: 10_000 } })
+  })
+  after(() => t.close())
+
+  test('concurrent wrong passwords get no more guesses than the budget', async () => {
+    const { email } = await register(t.app)
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => login(t.app, email, `wrong password number ${i}`)),
+    )
+    const statuses = answers.map((a) => a.statusCode)
+    assert.equal(statuses.filter((s) => s === 401).length, MAX_FAILURES, String(statuses))
+    assert.equal(statuses.filter((s) => s === 429).length, 30 - MAX_FAILURES)
+  })
+
+  test('the right password among concurrent guesses does not lift the lock for the others', async () => {
+    const { email, password } = await register(t.app)
+    const answers = await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) => login(t.app, email, `wrong password number ${i}`)),
+      login(t.app, email, password),
+    ])
+    const guesses = answers.slice(0, 12).map((a) => a.statusCode)
+    assert.ok(guesses.filter((s) => s === 401).length <= MAX_FAILURES, String(guesses))
+  })
+
+  test('changing the password: guessing the current one locks the account too', async () => {
+    const user = await register(t.app)
+    const change = (currentPassword: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/me/password',
+        headers: bearer(user.accessToken),
+        payload: { currentPassword, newPassword: 'a brand new passphrase' },
+      })
+    for (let i = 0; i < MAX_FAILURES; i++) assert.equal((await change(`guess ${i}`)).statusCode, 403)
+    const locked = await change(user.password)
+    assert.equal(locked.statusCode, 429, 'even the right current password waits for the lock')
+    assert.equal(locked.json().code, 'account_locked')
+    assert.equal((await login(t.app, user.email, user.password)).statusCode, 429, 'one lock for every path')
+  })
+
+  test('changing the email: guessing the password locks the account too', async () => {
+    const user = await register(t.app)
+    for (let i = 0; i < MAX_FAILURES; i++) {
+      await t.app.inject({
+        method: 'POST',
+        url: '/v1/me/email',
+        headers: bearer(user.accessToken),
+        payload: { newEmail: uniqueEmail('new'), password: `guess ${i}` },
+      })
+    }
+    assert.equal((await login(t.app, user.email, user.password)).statusCode, 429)
   })
 })

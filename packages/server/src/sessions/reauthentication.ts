@@ -3,9 +3,7 @@
  * and sensitive changes (removing factors, replacing backup codes, adding a passkey) are allowed
  * for a few minutes after that or after sign-in. A stolen access token alone cannot make them.
  */
-import { emailKey } from '../accounts/service.ts'
 import type { ClientInfo } from '../core/http.ts'
-import { verifyAccountPassword } from '../passwords/hasher.ts'
 import { sessionErrors } from './errors.ts'
 import type { ReauthBody } from './schemas.ts'
 import type { SessionDeps } from './service.ts'
@@ -15,29 +13,9 @@ import { findSession, markSessionAuthenticated } from './store.ts'
 export const REAUTH_WINDOW_MS = 5 * 60 * 1000
 
 export function createReauthentication(
-  deps: Pick<SessionDeps, 'db' | 'clock' | 'accounts' | 'hasher' | 'lockout' | 'mfa' | 'audit'>,
+  deps: Pick<SessionDeps, 'db' | 'clock' | 'accounts' | 'passwords' | 'mfa' | 'audit'>,
 ) {
   const { db, clock, audit } = deps
-
-  async function verifyPassword(
-    account: { id: string; email: string; password_hash: string | null },
-    password: string,
-    client: ClientInfo,
-  ) {
-    const key = emailKey(account.email)
-    const lockedFor = await deps.lockout.lockedFor(key)
-    if (lockedFor > 0) throw sessionErrors.accountLocked(lockedFor)
-    if (!(await verifyAccountPassword(deps.hasher, account, password))) {
-      await deps.lockout.recordFailure(key)
-      await audit.record({
-        type: 'login.failed',
-        accountId: account.id,
-        client,
-        data: { reason: 'reauthentication' },
-      })
-      throw sessionErrors.invalidCredentials()
-    }
-  }
 
   return {
     async reauthenticate(
@@ -49,7 +27,11 @@ export function createReauthentication(
       if (!account) throw sessionErrors.sessionEnded()
       let method: string
       if (input.password !== undefined) {
-        await verifyPassword(account, input.password, client)
+        if (
+          !(await deps.passwords.check(account, account.email, input.password, client, 'reauthentication'))
+        ) {
+          throw sessionErrors.invalidCredentials()
+        }
         method = 'pwd'
       } else if (input.method) {
         const proof = { method: input.method, code: input.code, credential: input.credential }

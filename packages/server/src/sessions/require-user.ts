@@ -28,6 +28,7 @@ export function createRequireUser(deps: { accessTokens: AccessTokens; liveness: 
       tokenId: claims.jti,
       scope: claims.scope,
       amr: claims.amr,
+      roles: claims.roles ?? [],
     }
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Sign-up, sign-in, refresh, sign-out and session management.
  *
- * Login, in order: per-IP limit → lock check (before the password, so a locked account stays
- * locked even for the right one) → password verify (a dummy verify for unknown emails, so
- * timing reveals nothing) → failures counted toward progressive lockout → new session.
+ * Login, in order: per-IP limit → the password check of passwords/checker.ts (lockout point
+ * taken first, so a locked account stays locked even for the right password; a dummy verify for
+ * unknown emails, so timing reveals nothing) → disabled / verified-email checks → the MFA step
+ * when the account has a factor → a new session.
  *
  * Refresh rotation (RFC 9700 §4.14.2): the presented token is marked used with a conditional
  * update, so of two concurrent uses exactly one wins; presenting a used token again revokes its
@@ -13,7 +14,7 @@ import type { Kysely } from 'kysely'
 import type { EmailVerification } from '../accounts/email-verification.ts'
 import type { VerificationRequired } from '../accounts/schemas.ts'
 import type { Account, AccountService } from '../accounts/service.ts'
-import { emailKey, toUser } from '../accounts/service.ts'
+import { rolesOf, toUser } from '../accounts/service.ts'
 import type { AuditLog } from '../audit/service.ts'
 import type { Clock } from '../core/clock.ts'
 import type { DB } from '../core/db-schema.ts'
@@ -23,16 +24,17 @@ import type { Metrics } from '../core/metrics.ts'
 import { consumeOrThrow, type LimiterFactory } from '../core/rate-limit.ts'
 import type { MfaRequired } from '../mfa/schemas.ts'
 import type { MfaService } from '../mfa/service.ts'
-import { type PasswordHasher, verifyAccountPassword } from '../passwords/hasher.ts'
+import type { PasswordChecker } from '../passwords/checker.ts'
+import type { PasswordHasher } from '../passwords/hasher.ts'
 import { assertAcceptablePassword } from '../passwords/policy.ts'
 import type { AccessTokens } from '../tokens/access-tokens.ts'
 import { sessionErrors } from './errors.ts'
 import type { SessionLiveness } from './liveness.ts'
-import type { Lockout } from './lockout.ts'
 import { createReauthentication } from './reauthentication.ts'
 import { generateRefreshToken, parseRefreshToken, refreshSecretMatches } from './refresh-tokens.ts'
 import type { LoginBody, MfaLoginBody, RegisterBody, SessionInfo, TokenBody } from './schemas.ts'
 import {
+  findLastSignIn,
   findRefreshToken,
   findSession,
   insertRefreshToken,
@@ -55,7 +57,8 @@ export interface SessionDeps {
   accessTokens: AccessTokens
   audit: AuditLog
   liveness: SessionLiveness
-  lockout: Lockout
+  /** Every password check, with the account lockout (passwords/checker.ts). */
+  passwords: PasswordChecker
   emailVerification: EmailVerification
   mfa: MfaService
   limiters: LimiterFactory
@@ -96,6 +99,8 @@ export function createSessionService(deps: SessionDeps) {
       sid: session.id,
       scope: FIRST_PARTY_SCOPE,
       amr: session.amr.split(' '),
+      // As the account row says now: a refresh re-reads it, so a new role needs a new token.
+      roles: rolesOf(account),
     })
     metrics.tokensIssued.inc({ grant })
     return {
@@ -159,6 +164,12 @@ export function createSessionService(deps: SessionDeps) {
     return tokenBody(account, session, refreshToken, grant)
   }
 
+  /** Ends the session the access token belongs to. */
+  async function logout(accountId: string, sessionId: string, client: ClientInfo): Promise<void> {
+    const ended = await revoke(accountId, { only: sessionId }, 'logout')
+    if (ended.length > 0) await audit.record({ type: 'logout', accountId, sessionId, client })
+  }
+
   return {
     startSession,
 
@@ -191,30 +202,16 @@ export function createSessionService(deps: SessionDeps) {
 
     async login(input: LoginBody, client: ClientInfo): Promise<TokenBody | MfaRequired> {
       await consumeOrThrow(ipLimits.login, client.ip)
-      const key = emailKey(input.email)
-      const lockedFor = await deps.lockout.lockedFor(key)
-      if (lockedFor > 0) {
-        metrics.loginOutcomes.inc({ outcome: 'locked' })
-        throw sessionErrors.accountLocked(lockedFor)
-      }
       const account = await deps.accounts.findByEmail(input.email)
-      if (!(await verifyAccountPassword(deps.hasher, account, input.password)) || !account) {
-        const outcome = await deps.lockout.recordFailure(key)
-        metrics.loginOutcomes.inc({ outcome: 'failed' })
-        await audit.record({
-          type: 'login.failed',
-          accountId: account?.id,
-          client,
-          data: { reason: 'credentials' },
+      const passwordOk = await deps.passwords
+        .check(account, input.email, input.password, client, 'credentials')
+        .catch((err: unknown) => {
+          if ((err as { code?: string }).code === 'account_locked')
+            metrics.loginOutcomes.inc({ outcome: 'locked' })
+          throw err
         })
-        if (outcome.locked) {
-          await audit.record({
-            type: 'login.locked',
-            accountId: account?.id,
-            client,
-            data: { seconds: outcome.seconds, lockNumber: outcome.lockNumber },
-          })
-        }
+      if (!passwordOk || !account) {
+        metrics.loginOutcomes.inc({ outcome: 'failed' })
         throw sessionErrors.invalidCredentials()
       }
       if (account.disabled_at !== null) {
@@ -223,7 +220,6 @@ export function createSessionService(deps: SessionDeps) {
       }
       // Only after the right password, so this answer reveals nothing to someone guessing.
       deps.emailVerification.assertSignInAllowed(account)
-      await deps.lockout.clearFailures(key)
       if (deps.hasher.needsRehash(account.password_hash!)) {
         await deps.accounts.setPasswordHash(account.id, await deps.hasher.hash(input.password))
       }
@@ -295,11 +291,7 @@ export function createSessionService(deps: SessionDeps) {
       return tokenBody(result.account, session, result.refreshToken, 'refresh_token')
     },
 
-    /** Ends the session the access token belongs to. */
-    async logout(accountId: string, sessionId: string, client: ClientInfo): Promise<void> {
-      const ended = await revoke(accountId, { only: sessionId }, 'logout')
-      if (ended.length > 0) await audit.record({ type: 'logout', accountId, sessionId, client })
-    },
+    logout,
 
     /** Ends the session a refresh token belongs to; unknown tokens are ignored (RFC 7009 §2.2). */
     async logoutWithRefreshToken(token: string, client: ClientInfo): Promise<void> {
@@ -307,7 +299,7 @@ export function createSessionService(deps: SessionDeps) {
       const row = parsed && (await findRefreshToken(db, parsed.id))
       if (!parsed || !row || !refreshSecretMatches(parsed.secret, row.secret_hash)) return
       const session = await findSession(db, row.session_id)
-      if (session) await this.logout(session.account_id, session.id, client)
+      if (session) await logout(session.account_id, session.id, client)
     },
 
     async listSessions(accountId: string, currentSessionId: string): Promise<SessionInfo[]> {
@@ -357,6 +349,9 @@ export function createSessionService(deps: SessionDeps) {
       keepSessionId: string | undefined,
       reason: string,
     ) => revokeSessions(trx, accountId, keepSessionId ? { except: keepSessionId } : {}, clock.now(), reason),
+
+    /** When the account last signed in (its newest session began), or null if it never has. */
+    lastSignInAt: (accountId: string) => findLastSignIn(db, accountId),
 
     /** Purges revoked sessions from every instance's liveness cache (after commit, never before). */
     announceRevoked: (sessionIds: string[]) => deps.liveness.revoked(sessionIds),

@@ -33,6 +33,18 @@ export function listLiveSessions(db: Kysely<DB>, accountId: string, now: number)
     .execute()
 }
 
+/** Start of the account's newest session (each sign-in starts one); null when there is none. */
+export async function findLastSignIn(db: Kysely<DB>, accountId: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('sessions')
+    .select('created_at')
+    .where('account_id', '=', accountId)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return row?.created_at ?? null
+}
+
 export async function markSessionAuthenticated(db: Kysely<DB>, id: string, now: number): Promise<void> {
   await db
     .updateTable('sessions')

@@ -4,39 +4,11 @@
  * verification) standing in for the platform authenticator.
  */
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { type Browser, chromium } from 'playwright-core'
 import { bearer, register } from '../factories.ts'
 import { buildTestApp, type TestApp } from '../harness.ts'
-
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-]
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} is missing: install it (apt-get install -y chromium) to run the browser tests`
-
-/** A port nobody listens on, so publicUrl (the WebAuthn origin) can name it before the app starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
+import { CHROMIUM, CHROMIUM_ARGS, freePort, skipWithoutChromium as skip } from './chromium.ts'
 
 describe('passkeys in a real browser', { skip }, () => {
   let t: TestApp

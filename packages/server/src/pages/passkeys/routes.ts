@@ -1,7 +1,8 @@
 /**
  * The passkeys page (`GET /passkeys`): sign in with a password or a passkey, add a passkey.
- * Static HTML, a stylesheet and a script module from this folder, plus @simplewebauthn/browser's ES module
- * build from node_modules. No inline script or style, so the page runs under a strict CSP.
+ * Static HTML and a script module from this folder, the shared stylesheet (pages/assets), plus
+ * @simplewebauthn/browser's ES module build from node_modules. No inline script or style, so the
+ * page runs under a strict CSP.
  *
  * TODO(hosted pages issue): render through @fastify/view + Eta with the shared layout, and keep
  * tokens server-side in a cookie session instead of in page memory.
@@ -23,7 +24,6 @@ const PAGE_CSP = [
 const here = dirname(fileURLToPath(import.meta.url))
 const page = readFileSync(join(here, 'view.html'))
 const pageScript = readFileSync(join(here, 'passkeys.js'))
-const pageStyle = readFileSync(join(here, 'passkeys.css'))
 
 /** Every module of the library, read once: the URL path can only name one of these files. */
 function browserLibrary(): Map<string, Buffer> {
@@ -51,10 +51,6 @@ export const passkeyPageRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/assets/passkeys.js', { schema: { hide: true } }, async (_req, reply) =>
     sendScript(reply, pageScript),
-  )
-
-  app.get('/assets/passkeys.css', { schema: { hide: true } }, async (_req, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(pageStyle),
   )
 
   app.get<{ Params: { '*': string } }>(
