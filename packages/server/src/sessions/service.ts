@@ -36,6 +36,7 @@ import type { LoginBody, MfaLoginBody, RegisterBody, SessionInfo, TokenBody } fr
 import {
   findLastSignIn,
   findRefreshToken,
+  findRefreshTokenWithSession,
   findSession,
   insertRefreshToken,
   insertSession,
@@ -43,7 +44,6 @@ import {
   markRefreshTokenUsed,
   revokeSessions,
   type SessionRow,
-  touchSession,
 } from './store.ts'
 
 /** Scope of first-party tokens: the user's own account through the v1 API. */
@@ -256,14 +256,15 @@ export function createSessionService(deps: SessionDeps) {
     async refresh(token: string, client: ClientInfo): Promise<TokenBody> {
       await consumeOrThrow(ipLimits.refresh, client.ip)
       const parsed = parseRefreshToken(token)
-      const row = parsed && (await findRefreshToken(db, parsed.id))
-      if (!parsed || !row || !refreshSecretMatches(parsed.secret, row.secret_hash)) {
+      const found = parsed && (await findRefreshTokenWithSession(db, parsed.id))
+      if (!parsed || !found || !refreshSecretMatches(parsed.secret, found.token.secret_hash)) {
         throw sessionErrors.invalidRefreshToken()
       }
-      const session = await findSession(db, row.session_id)
+      const { token: row, session } = found
       const now = clock.now()
-      if (!session || session.revoked_at !== null || session.expires_at <= now)
-        throw sessionErrors.invalidRefreshToken()
+      if (session.revoked_at !== null || session.expires_at <= now) throw sessionErrors.invalidRefreshToken()
+      const account = await deps.accounts.findById(session.account_id)
+      if (!account || account.disabled_at !== null) throw sessionErrors.sessionEnded()
 
       const reuse = async () => {
         await revoke(session.account_id, { only: session.id }, 'refresh_token_reused')
@@ -280,15 +281,13 @@ export function createSessionService(deps: SessionDeps) {
       if (row.used_at !== null) throw await reuse()
       if (row.expires_at <= now) throw sessionErrors.invalidRefreshToken()
 
-      const result = await db.transaction().execute(async (trx) => {
+      // Rotation is one transaction: the old token dies only if its successor is stored.
+      const refreshToken = await db.transaction().execute(async (trx) => {
         if (!(await markRefreshTokenUsed(trx, row.id, now))) return undefined // lost the race: reuse
-        const account = await deps.accounts.findById(session.account_id, trx)
-        if (!account || account.disabled_at !== null) throw sessionErrors.sessionEnded()
-        await touchSession(trx, session.id, now)
-        return { account, refreshToken: await issueRefreshToken(trx, session) }
+        return issueRefreshToken(trx, session)
       })
-      if (!result) throw await reuse()
-      return tokenBody(result.account, session, result.refreshToken, 'refresh_token')
+      if (!refreshToken) throw await reuse()
+      return tokenBody(account, session, refreshToken, 'refresh_token')
     },
 
     logout,

@@ -134,6 +134,24 @@ describe('sessions', () => {
     for (const s of sessions) assert.deepEqual(s.amr, ['pwd'])
   })
 
+  test('a session is last seen at its latest refresh', async () => {
+    const user = await register(t.app)
+    t.clock.advance(10 * 60_000)
+    const refreshed = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refreshToken: user.refreshToken },
+    })
+    const list = await t.app.inject({
+      method: 'GET',
+      url: '/v1/me/sessions',
+      headers: bearer(refreshed.json().accessToken),
+    })
+    const [session] = list.json().sessions
+    assert.equal(session.lastSeenAt, new Date(t.clock.now()).toISOString())
+    assert.ok(session.createdAt < session.lastSeenAt)
+  })
+
   test('DELETE /v1/me/sessions/:id ends another session of mine', async () => {
     const { email, accessToken } = await register(t.app)
     const victim = await loginOk(t.app, email)

@@ -22,15 +22,32 @@ export function findLiveSession(db: Kysely<DB>, id: string, now: number) {
     .executeTakeFirst()
 }
 
-export function listLiveSessions(db: Kysely<DB>, accountId: string, now: number): Promise<SessionRow[]> {
-  return db
+/**
+ * Live sessions with the time each was last used: its last sign-in or re-authentication
+ * (`last_seen_at`) or its newest refresh token, whichever is later. Refreshes do not write
+ * the session row: the refresh token they insert already records the time.
+ */
+export async function listLiveSessions(db: Kysely<DB>, accountId: string, now: number) {
+  const rows = await db
     .selectFrom('sessions')
     .selectAll()
+    .select((eb) =>
+      eb
+        .selectFrom('refresh_tokens')
+        .select((sub) => sub.fn.max('refresh_tokens.created_at').as('t'))
+        .whereRef('refresh_tokens.session_id', '=', 'sessions.id')
+        .as('last_refreshed_at'),
+    )
     .where('account_id', '=', accountId)
     .where('revoked_at', 'is', null)
     .where('expires_at', '>', now)
-    .orderBy('last_seen_at', 'desc')
     .execute()
+  return rows
+    .map(({ last_refreshed_at, ...session }) => ({
+      ...session,
+      last_seen_at: Math.max(session.last_seen_at, Number(last_refreshed_at ?? 0)),
+    }))
+    .sort((a, b) => b.last_seen_at - a.last_seen_at)
 }
 
 /** Start of the account's newest session (each sign-in starts one); null when there is none. */
@@ -51,10 +68,6 @@ export async function markSessionAuthenticated(db: Kysely<DB>, id: string, now: 
     .set({ authenticated_at: now, last_seen_at: now })
     .where('id', '=', id)
     .execute()
-}
-
-export async function touchSession(db: Kysely<DB>, id: string, now: number): Promise<void> {
-  await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute()
 }
 
 /** Revokes the given live sessions of one account; returns the ids actually revoked. */
@@ -82,6 +95,39 @@ export async function insertRefreshToken(db: Kysely<DB>, row: Insertable<Refresh
 
 export function findRefreshToken(db: Kysely<DB>, id: string): Promise<RefreshTokenRow | undefined> {
   return db.selectFrom('refresh_tokens').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** A refresh token and its session in one round trip (the refresh hot path). */
+export async function findRefreshTokenWithSession(
+  db: Kysely<DB>,
+  id: string,
+): Promise<{ token: RefreshTokenRow; session: SessionRow } | undefined> {
+  const row = await db
+    .selectFrom('refresh_tokens as t')
+    .innerJoin('sessions as s', 's.id', 't.session_id')
+    .select([
+      't.id as t_id',
+      't.secret_hash as t_secret_hash',
+      't.created_at as t_created_at',
+      't.expires_at as t_expires_at',
+      't.used_at as t_used_at',
+    ])
+    .selectAll('s')
+    .where('t.id', '=', id)
+    .executeTakeFirst()
+  if (!row) return undefined
+  const { t_id, t_secret_hash, t_created_at, t_expires_at, t_used_at, ...session } = row
+  return {
+    token: {
+      id: t_id,
+      session_id: session.id,
+      secret_hash: t_secret_hash,
+      created_at: t_created_at,
+      expires_at: t_expires_at,
+      used_at: t_used_at,
+    },
+    session,
+  }
 }
 
 /** The atomic step of rotation: only one caller can mark a token used (RFC 9700 §4.14.2). */
