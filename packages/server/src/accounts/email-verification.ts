@@ -20,22 +20,19 @@ import type { DB } from '../core/db-schema.ts'
 import type { ClientInfo } from '../core/http.ts'
 import { newId } from '../core/ids.ts'
 import type { Mailer } from '../core/mailer.ts'
+import {
+  consumeOneTimeToken,
+  findOneTimeToken,
+  insertOneTimeToken,
+  retireOneTimeTokens,
+} from '../core/one-time-tokens.ts'
 import { consumeOrThrow, type LimiterFactory } from '../core/rate-limit.ts'
 import type { Notifier } from '../mail/service.ts'
 import type { PasswordChecker } from '../passwords/checker.ts'
 import { accountErrors } from './errors.ts'
 import type { User } from './schemas.ts'
 import { type Account, type AccountService, emailKey, normalizeEmail, toUser } from './service.ts'
-import {
-  changeAccountEmail,
-  consumeOneTimeToken,
-  findAccountByEmailKey,
-  findAccountById,
-  findOneTimeToken,
-  insertOneTimeToken,
-  markEmailVerified,
-  retireOneTimeTokens,
-} from './store.ts'
+import { changeAccountEmail, findAccountByEmailKey, findAccountById, markEmailVerified } from './store.ts'
 
 export const VERIFY_EMAIL_TTL_MINUTES = 24 * 60
 /** Verification mails one address can be sent per hour through resend. */

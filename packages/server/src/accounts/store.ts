@@ -1,8 +1,7 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely'
-import type { AccountsTable, DB, OneTimeTokenPurpose, OneTimeTokensTable } from '../core/db-schema.ts'
+import type { AccountsTable, DB } from '../core/db-schema.ts'
 
 export type AccountRow = Selectable<AccountsTable>
-export type OneTimeTokenRow = Selectable<OneTimeTokensTable>
 
 export function findAccountById(db: Kysely<DB>, id: string): Promise<AccountRow | undefined> {
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst()
@@ -134,51 +133,4 @@ export async function changeAccountEmail(
 function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE'
-}
-
-// One-time tokens of this feature: `verify_email` and `change_email` rows of `one_time_tokens`.
-
-export async function insertOneTimeToken(db: Kysely<DB>, row: Insertable<OneTimeTokensTable>): Promise<void> {
-  await db.insertInto('one_time_tokens').values(row).execute()
-}
-
-export function findOneTimeToken(
-  db: Kysely<DB>,
-  secretHash: string,
-  purposes: OneTimeTokenPurpose[],
-): Promise<OneTimeTokenRow | undefined> {
-  return db
-    .selectFrom('one_time_tokens')
-    .selectAll()
-    .where('secret_hash', '=', secretHash)
-    .where('purpose', 'in', purposes)
-    .executeTakeFirst()
-}
-
-/** The one use of a token: of two racing callers exactly one gets true. */
-export async function consumeOneTimeToken(db: Kysely<DB>, id: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('one_time_tokens')
-    .set({ consumed_at: now })
-    .where('id', '=', id)
-    .where('consumed_at', 'is', null)
-    .where('expires_at', '>', now)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
-}
-
-/** Retires the account's unused tokens of one purpose (a newer one replaces them). */
-export async function retireOneTimeTokens(
-  db: Kysely<DB>,
-  accountId: string,
-  purpose: OneTimeTokenPurpose,
-  now: number,
-): Promise<void> {
-  await db
-    .updateTable('one_time_tokens')
-    .set({ consumed_at: now })
-    .where('account_id', '=', accountId)
-    .where('purpose', '=', purpose)
-    .where('consumed_at', 'is', null)
-    .execute()
 }

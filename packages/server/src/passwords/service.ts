@@ -23,6 +23,12 @@ import type { DB } from '../core/db-schema.ts'
 import type { ClientInfo } from '../core/http.ts'
 import { newId } from '../core/ids.ts'
 import type { Mailer } from '../core/mailer.ts'
+import {
+  consumeOneTimeToken,
+  findOneTimeToken,
+  insertOneTimeToken,
+  retireOneTimeTokens,
+} from '../core/one-time-tokens.ts'
 import { consumeOrThrow, type LimiterFactory } from '../core/rate-limit.ts'
 import type { Notifier } from '../mail/service.ts'
 import type { SessionService } from '../sessions/service.ts'
@@ -30,7 +36,6 @@ import type { PasswordChecker } from './checker.ts'
 import { passwordErrors } from './errors.ts'
 import type { PasswordHasher } from './hasher.ts'
 import { assertAcceptablePassword } from './policy.ts'
-import { consumeResetToken, findResetToken, insertResetToken, retireResetTokens } from './store.ts'
 
 export const RESET_TOKEN_TTL_MINUTES = 15
 /** Reset mails one address can be sent per hour. */
@@ -89,7 +94,7 @@ export function createPasswordService(deps: {
       const passwordHash = await deps.hasher.hash(input.newPassword)
       const ended = await deps.db.transaction().execute(async (trx) => {
         await deps.accounts.setPasswordHash(account.id, passwordHash, trx)
-        await retireResetTokens(trx, account.id, deps.clock.now()) // an old reset link must not undo this
+        await retireOneTimeTokens(trx, account.id, 'reset_password', deps.clock.now()) // an old reset link must not undo this
         const ids = await deps.sessions.revokeSessionsIn(trx, account.id, input.sessionId, 'password_changed')
         await deps.audit.record(
           {
@@ -118,8 +123,9 @@ export function createPasswordService(deps: {
         const now = clock.now()
         const data: ResetTokenData = { email: account.email_key }
         await db.transaction().execute(async (trx) => {
-          await retireResetTokens(trx, account.id, now)
-          await insertResetToken(trx, {
+          await retireOneTimeTokens(trx, account.id, 'reset_password', now)
+          await insertOneTimeToken(trx, {
+            purpose: 'reset_password',
             id: newId(),
             account_id: account.id,
             secret_hash: sha256(token),
@@ -137,7 +143,7 @@ export function createPasswordService(deps: {
     /** Sets a new password with a mailed token; every session of the account ends. */
     async resetPassword(input: { token: string; newPassword: string }, client: ClientInfo): Promise<void> {
       await consumeOrThrow(limits.resetPerIp, client.ip)
-      const row = await findResetToken(db, sha256(input.token))
+      const row = await findOneTimeToken(db, sha256(input.token), ['reset_password'])
       if (!row || row.consumed_at !== null || row.expires_at <= clock.now())
         throw passwordErrors.resetTokenInvalid()
       const account = await deps.accounts.findById(row.account_id)
@@ -149,7 +155,7 @@ export function createPasswordService(deps: {
       const passwordHash = await deps.hasher.hash(input.newPassword)
 
       const ended = await db.transaction().execute(async (trx) => {
-        if (!(await consumeResetToken(trx, row.id, clock.now()))) throw passwordErrors.resetTokenInvalid()
+        if (!(await consumeOneTimeToken(trx, row.id, clock.now()))) throw passwordErrors.resetTokenInvalid()
         await deps.accounts.setPasswordHash(account.id, passwordHash, trx)
         // Following the link proved control of the address.
         await deps.accounts.markEmailVerified(account.id, trx)
