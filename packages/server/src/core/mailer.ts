@@ -62,7 +62,11 @@ interface Transport {
 function lazyTransporter(create: (nodemailer: typeof import('nodemailer')) => Transporter) {
   let transporter: Promise<Transporter> | undefined
   return {
-    get: () => (transporter ??= import('nodemailer').then(create)),
+    /** Sends one message, marked as automatic (RFC 3834), and resolves with nodemailer's info. */
+    async send({ to, subject, text, html }: MailMessage) {
+      transporter ??= import('nodemailer').then(create)
+      return (await transporter).sendMail({ to, subject, text, html, headers: AUTO_HEADERS })
+    },
     close: () =>
       void transporter?.then(
         (t) => t.close(),
@@ -76,14 +80,8 @@ function smtpTransport(url: string, from: string): Transport {
     nodemailer.createTransport({ url, ...SMTP_TIMEOUTS }, { from }),
   )
   return {
-    async deliver({ to, subject, text, html }) {
-      const info = await (await transporter.get()).sendMail({
-        to,
-        subject,
-        text,
-        html,
-        headers: AUTO_HEADERS,
-      })
+    async deliver(message) {
+      const info = await transporter.send(message)
       return { messageId: info.messageId, response: info.response }
     },
     close: transporter.close,
@@ -96,14 +94,9 @@ function outboxTransport(dir: string, from: string, logger: MailLogger): Transpo
   )
   let sequence = 0 // orders messages written within the same millisecond
   return {
-    async deliver({ to, subject, text, html, links }) {
-      const info = await (await transporter.get()).sendMail({
-        to,
-        subject,
-        text,
-        html,
-        headers: AUTO_HEADERS,
-      })
+    async deliver(message) {
+      const { to, subject, links } = message
+      const info = await transporter.send(message)
       await mkdir(dir, { recursive: true, mode: 0o700 })
       sequence += 1
       const stamp = `${new Date().toISOString().replace(/[:.]/g, '-')}-${String(sequence).padStart(6, '0')}`
