@@ -8,11 +8,12 @@ import { execFileSync, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { join, relative, resolve } from 'node:path'
+import { join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseArgs } from 'node:util'
-import { BENCH_DATABASE, DEFAULT_PG_URL, dropDatabase, freshDatabase, serverVersion } from './pg.ts'
+import { parseOptions, threadpoolSize, USAGE, UsageError } from './options.ts'
+import { DEFAULT_PG_URL, dropDatabase, freshDatabase, serverVersion } from './pg.ts'
 import type { HttpPhase, Job, LoadMessage, Phase, PhaseResult } from './protocol.ts'
+import { cpuText, evaluate, failures, fmt, serverCpuPerRequestUs, table } from './report.ts'
 import {
   cpuMeter,
   createRssSampler,
@@ -23,25 +24,6 @@ import {
   warmUpFetch,
 } from './server.ts'
 
-const USAGE = `usage: npm run bench -- [options]
-
-  --db sqlite|postgres   database (default sqlite; postgres uses DATABASE_URL or
-                         ${DEFAULT_PG_URL}, in a fresh database "${BENCH_DATABASE}")
-  --duration <s>         measured seconds per phase (default 10)
-  --warmup <s>           unmeasured seconds before each phase (default 2)
-  --connections <n>      connections for refresh, /v1/me and JWKS (default 10)
-  --login-connections <n>  connections for login (default 2 × the libuv threadpool size)
-  --only <phases>        comma-separated subset of: ${['argon2', 'login', 'refresh', 'me', 'jwks'].join(',')}
-  --cpu-prof             write a V8 CPU profile of the server into bench/results/profiles/
-  --env KEY=VALUE        extra server environment, repeatable (e.g. TESSERA_SIGNING_ALG=ES256)
-  --server-dir <dir>     run the server of another checkout (default: this repository)
-  --out <file>           result file (default bench/results/<timestamp>-<db>.json)
-  --wait-quiet <s>       before the run and each phase, wait up to <s> seconds (in all) for other
-                         processes to leave the CPU (default 0: do not wait, only warn)
-  --keep                 keep the temporary data directory / PostgreSQL database
-  --no-fail              exit 0 even when a target is missed`
-
-const ALL_PHASES: Phase[] = ['argon2', 'login', 'refresh', 'me', 'jwks']
 const PHASE_LABELS: Record<Phase, string> = {
   argon2: 'argon2id (raw, in-process)',
   login: 'POST /v1/auth/login',
@@ -55,91 +37,6 @@ const BENCH_PASSWORD = 'tessera-bench-correct-horse-battery'
 const BUSY_CORES = 0.25
 /** Guards against a hung load process: a phase may take this much longer than planned. */
 const JOB_GRACE_MS = 60_000
-
-type Db = 'sqlite' | 'postgres'
-
-interface Options {
-  db: Db
-  duration: number
-  warmup: number
-  connections: number
-  loginConnections: number
-  phases: Phase[]
-  cpuProf: boolean
-  out: string | undefined
-  serverDir: string
-  serverEnv: Record<string, string>
-  keep: boolean
-  waitQuiet: number
-  fail: boolean
-}
-
-class UsageError extends Error {}
-
-function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
-  if (raw === undefined) return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < min || n > 100_000)
-    throw new UsageError(`--${name}: expected an integer ≥ ${min}`)
-  return n
-}
-
-/** libuv's threadpool size: the number of argon2id computations the server runs at once. */
-function threadpoolSize(): number {
-  const n = Number(process.env.UV_THREADPOOL_SIZE)
-  return Number.isInteger(n) && n >= 1 ? Math.min(n, 1024) : 4
-}
-
-function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      db: { type: 'string', default: 'sqlite' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      connections: { type: 'string' },
-      'login-connections': { type: 'string' },
-      only: { type: 'string' },
-      'cpu-prof': { type: 'boolean', default: false },
-      out: { type: 'string' },
-      'server-dir': { type: 'string' },
-      env: { type: 'string', multiple: true },
-      keep: { type: 'boolean', default: false },
-      'wait-quiet': { type: 'string' },
-      'no-fail': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  })
-  if (values.help) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  if (values.db !== 'sqlite' && values.db !== 'postgres') throw new UsageError('--db: sqlite or postgres')
-  const phases = values.only ? values.only.split(',').map((p) => p.trim()) : ALL_PHASES
-  for (const p of phases)
-    if (!ALL_PHASES.includes(p as Phase)) throw new UsageError(`--only: unknown phase ${p}`)
-  return {
-    db: values.db,
-    duration: positiveInt('duration', values.duration, 10),
-    warmup: positiveInt('warmup', values.warmup, 2, 0),
-    connections: positiveInt('connections', values.connections, 10),
-    loginConnections: positiveInt('login-connections', values['login-connections'], 2 * threadpoolSize()),
-    phases: ALL_PHASES.filter((p) => phases.includes(p)),
-    cpuProf: values['cpu-prof'],
-    out: values.out,
-    serverDir: resolve(values['server-dir'] ?? REPO_ROOT),
-    serverEnv: Object.fromEntries(
-      (values.env ?? []).map((pair) => {
-        const at = pair.indexOf('=')
-        if (at < 1) throw new UsageError(`--env: expected KEY=VALUE, got ${pair}`)
-        return [pair.slice(0, at), pair.slice(at + 1)]
-      }),
-    ),
-    keep: values.keep,
-    waitQuiet: positiveInt('wait-quiet', values['wait-quiet'], 0, 0),
-    fail: !values['no-fail'],
-  }
-}
 
 /** The load generator, a separate process; one job at a time. */
 function startLoadProcess() {
@@ -216,78 +113,6 @@ async function seedAccounts(baseUrl: string, count: number, concurrency: number)
     refreshTokens: rest.map((b) => b.refreshToken),
     accessToken: me!.accessToken,
   }
-}
-
-interface Target {
-  name: string
-  value: number
-  unit: string
-  op: '>=' | '<='
-  limit: number
-  pass: boolean
-  note?: string
-}
-
-function target(name: string, value: number, unit: string, op: '>=' | '<=', limit: number, note?: string) {
-  const within = op === '>=' ? value >= limit : value <= limit
-  const t: Target = { name, value, unit, op, limit, pass: within && !note }
-  if (note) t.note = note
-  return t
-}
-
-/** A phase's figures only count when every request succeeded. */
-function failures(r: PhaseResult | undefined): string | undefined {
-  if (!r) return undefined
-  const bad = r.non2xx + r.errors
-  return bad > 0 ? `${bad} failed requests ${JSON.stringify(r.statusCodes)}` : undefined
-}
-
-function evaluate(
-  db: Db,
-  results: Partial<Record<Phase, PhaseResult>>,
-  startup: { readyMs: number; idleRssMb: number; loadRssMb: number | undefined },
-): Target[] {
-  const targets: Target[] = []
-  const { argon2, login, refresh, me } = results
-  if (argon2 && login) {
-    targets.push(
-      target('login / raw argon2id', (login.rate / argon2.rate) * 100, '%', '>=', 85, failures(login)),
-    )
-  }
-  if (refresh) {
-    const limit = db === 'sqlite' ? 1500 : 1000
-    targets.push(
-      target(`refresh with rotation (${db})`, refresh.rate, 'req/s', '>=', limit, failures(refresh)),
-    )
-  }
-  if (me) {
-    targets.push(target('GET /v1/me throughput', me.rate, 'req/s', '>=', 5000, failures(me)))
-    targets.push(target('GET /v1/me p99 latency', me.latencyMs.p99, 'ms', '<=', 25, failures(me)))
-  }
-  targets.push(target('idle RSS after start', startup.idleRssMb, 'MB', '<=', 100))
-  if (startup.loadRssMb !== undefined)
-    targets.push(target('peak RSS under load', startup.loadRssMb, 'MB', '<=', 250))
-  if (db === 'sqlite') targets.push(target('start to ready (SQLite)', startup.readyMs, 'ms', '<=', 1500))
-  return targets
-}
-
-/** Server CPU time (all threads) per successful request: comparable across runs even on a busy machine. */
-const serverCpuPerRequestUs = (r: PhaseResult) => (r.cpu && r.rate > 0 ? (r.cpu.server / r.rate) * 1e6 : 0)
-
-const cpuText = (c: NonNullable<PhaseResult['cpu']>) =>
-  `server ${c.server.toFixed(2)} · load ${c.load.toFixed(2)} · other ${c.other.toFixed(2)} cores`
-
-const fmt = (n: number, digits = 0) =>
-  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-
-function table(rows: string[][], rightAligned: number[]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
-  const line = (r: string[]) =>
-    r
-      .map((cell, i) => (rightAligned.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
-      .join('  ')
-  const [head, ...body] = rows
-  return [line(head!), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n')
 }
 
 function gitRevision(dir: string): string | undefined {

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { decodeJwt } from 'jose'
 import { bearer, enrolTotp, login, register } from '../../test/factories.ts'
@@ -10,60 +8,16 @@ import {
   type FakeTwilio,
   startFakeTwilio,
 } from '../../test/fake-twilio.ts'
-import { buildTestApp, TEST_MASTER_KEY, type TestApp } from '../../test/harness.ts'
+import { buildTestApp, type TestApp } from '../../test/harness.ts'
 import { createSharedDatabase } from '../../test/shared-database.ts'
-import { loadConfig, redactConfig } from '../core/config.ts'
-import { SMS_CODE_TTL_MS } from './sms.ts'
-import { createTwilioSmsProvider, SmsDeliveryError } from './sms-provider.ts'
-
-let numbers = 0
-/** A fresh number per use, so per-number send limits of one test do not touch another. */
-function phoneNumber(): string {
-  numbers += 1
-  return `+1555${String(process.pid % 1000).padStart(3, '0')}${String(numbers).padStart(4, '0')}`
-}
-
-type App = Pick<TestApp, 'app'>
-
-async function startSmsEnrolment(t: App, accessToken: string, phone: string) {
-  return t.app.inject({
-    method: 'POST',
-    url: '/v1/me/mfa/sms',
-    headers: bearer(accessToken),
-    payload: { phoneNumber: phone },
-  })
-}
-
-async function confirmSms(t: App, accessToken: string, code: string) {
-  return t.app.inject({
-    method: 'POST',
-    url: '/v1/me/mfa/sms/verify',
-    headers: bearer(accessToken),
-    payload: { code },
-  })
-}
-
-/** Enrols `phone` for the user, reading the code from the fake Twilio's outbox. */
-async function enrolSms(t: App, fake: FakeTwilio, accessToken: string, phone = phoneNumber()) {
-  const start = await startSmsEnrolment(t, accessToken, phone)
-  assert.equal(start.statusCode, 200, start.body)
-  const done = await confirmSms(t, accessToken, fake.codeFor(phone))
-  assert.equal(done.statusCode, 200, done.body)
-  return { phone, ...(done.json() as { factorId: string; backupCodes?: string[] }) }
-}
-
-async function reauthenticate(t: App, accessToken: string, code: string) {
-  return t.app.inject({
-    method: 'POST',
-    url: '/v1/me/reauthenticate',
-    headers: bearer(accessToken),
-    payload: { method: 'sms', code },
-  })
-}
-
-async function sendReauthCode(t: App, accessToken: string) {
-  return t.app.inject({ method: 'POST', url: '/v1/me/mfa/sms/send', headers: bearer(accessToken) })
-}
+import {
+  confirmSms,
+  enrolSms,
+  phoneNumber,
+  reauthenticate,
+  sendReauthCode,
+  startSmsEnrolment,
+} from '../../test/sms.ts'
 
 /** Another six-digit code than `code`. */
 const otherCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0')
@@ -283,155 +237,6 @@ describe('MFA: SMS codes (against a local Twilio stand-in)', () => {
     assert.ok(plain.json().accessToken, 'no second factor left')
   })
 
-  test('a code works once', async () => {
-    const user = await register(t.app)
-    const { phone } = await enrolSms(t, fake, user.accessToken)
-    await sendReauthCode(t, user.accessToken)
-    const code = fake.codeFor(phone)
-    assert.equal((await reauthenticate(t, user.accessToken, code)).statusCode, 204)
-    const reused = await reauthenticate(t, user.accessToken, code)
-    assert.equal(reused.statusCode, 400)
-    assert.equal(reused.json().code, 'invalid_mfa_code')
-  })
-
-  test('only the latest code is live', async () => {
-    const user = await register(t.app)
-    const { phone } = await enrolSms(t, fake, user.accessToken)
-    await sendReauthCode(t, user.accessToken)
-    const older = fake.codeFor(phone)
-    await sendReauthCode(t, user.accessToken)
-    const latest = fake.codeFor(phone)
-    if (older !== latest) {
-      const stale = await reauthenticate(t, user.accessToken, older)
-      assert.equal(stale.statusCode, 400)
-    }
-    assert.equal((await reauthenticate(t, user.accessToken, latest)).statusCode, 204)
-  })
-
-  test('a code expires after 5 minutes', async () => {
-    const user = await register(t.app)
-    const { phone } = await enrolSms(t, fake, user.accessToken)
-    await sendReauthCode(t, user.accessToken)
-    t.clock.advance(SMS_CODE_TTL_MS - 1000)
-    await sendReauthCode(t, user.accessToken)
-    const code = fake.codeFor(phone)
-    t.clock.advance(SMS_CODE_TTL_MS)
-    const late = await reauthenticate(t, user.accessToken, code)
-    assert.equal(late.statusCode, 400)
-    assert.equal(late.json().code, 'invalid_mfa_code')
-
-    // An enrolment code expires too.
-    const other = await register(t.app)
-    const number = phoneNumber()
-    await startSmsEnrolment(t, other.accessToken, number)
-    t.clock.advance(SMS_CODE_TTL_MS)
-    const expired = await confirmSms(t, other.accessToken, fake.codeFor(number))
-    assert.equal(expired.statusCode, 400)
-    assert.equal(expired.json().code, 'invalid_mfa_code')
-  })
-
-  test("one user's code does not work for another", async () => {
-    const alice = await register(t.app)
-    const bob = await register(t.app)
-    const a = await enrolSms(t, fake, alice.accessToken)
-    await enrolSms(t, fake, bob.accessToken)
-    await sendReauthCode(t, alice.accessToken)
-    const alicesCode = fake.codeFor(a.phone)
-
-    const asBob = await reauthenticate(t, bob.accessToken, alicesCode)
-    assert.equal(asBob.statusCode, 400)
-    assert.equal(asBob.json().code, 'invalid_mfa_code')
-    assert.equal(
-      (await reauthenticate(t, alice.accessToken, alicesCode)).statusCode,
-      204,
-      'still good for Alice',
-    )
-
-    // Nor does an enrolment code for someone else's pending number.
-    const carol = await register(t.app)
-    const dave = await register(t.app)
-    const carolsPhone = phoneNumber()
-    await startSmsEnrolment(t, carol.accessToken, carolsPhone)
-    await startSmsEnrolment(t, dave.accessToken, phoneNumber())
-    const stolen = await confirmSms(t, dave.accessToken, fake.codeFor(carolsPhone))
-    assert.equal(stolen.statusCode, 400)
-  })
-
-  test('sending is limited per phone number (429 + Retry-After)', async () => {
-    const shared = phoneNumber()
-    const statuses: number[] = []
-    let last: Awaited<ReturnType<typeof startSmsEnrolment>> | undefined
-    for (let i = 0; i < 6; i++) {
-      const user = await register(t.app) // a different account each time: only the number repeats
-      last = await startSmsEnrolment(t, user.accessToken, shared)
-      statuses.push(last.statusCode)
-    }
-    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429])
-    assert.equal(last!.json().code, 'rate_limited')
-    assert.ok(Number(last!.headers['retry-after']) > 0)
-    assert.equal(fake.messages.filter((m) => m.to === shared).length, 5, 'the sixth was never sent')
-  })
-
-  test('SMS pumping: one client IP cannot spread sends over many accounts', async () => {
-    const pumped = await buildTestApp({
-      config: { ...fake.config, authRateLimitPerMinute: 10_000, smsSendsPerIpPerHour: 3 },
-    })
-    try {
-      const statuses: number[] = []
-      for (let i = 0; i < 4; i++) {
-        const user = await register(pumped.app, {}, '198.51.100.7')
-        const res = await pumped.app.inject({
-          method: 'POST',
-          url: '/v1/me/mfa/sms',
-          headers: bearer(user.accessToken),
-          payload: { phoneNumber: phoneNumber() },
-          remoteAddress: '198.51.100.7',
-        })
-        statuses.push(res.statusCode)
-      }
-      assert.deepEqual(statuses, [200, 200, 200, 429])
-      const elsewhere = await register(pumped.app, {}, '198.51.100.8')
-      const fromOtherIp = await pumped.app.inject({
-        method: 'POST',
-        url: '/v1/me/mfa/sms',
-        headers: bearer(elsewhere.accessToken),
-        payload: { phoneNumber: phoneNumber() },
-        remoteAddress: '198.51.100.8',
-      })
-      assert.equal(fromOtherIp.statusCode, 200, 'another client is not affected')
-    } finally {
-      await pumped.close()
-    }
-  })
-
-  test('sending is limited per account (429 + Retry-After), sign-in and re-authentication codes included', async () => {
-    const user = await register(t.app)
-    const { phone } = await enrolSms(t, fake, user.accessToken) // 1
-    const statuses: number[] = []
-    for (let i = 0; i < 2; i++) statuses.push((await sendReauthCode(t, user.accessToken)).statusCode) // 2, 3
-    const step = (await login(t.app, user.email, user.password)).json()
-    for (let i = 0; i < 3; i++) {
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/v1/auth/mfa/sms',
-        payload: { mfaToken: step.mfaToken },
-      })
-      statuses.push(res.statusCode) // 4, 5, then limited
-      if (res.statusCode === 429) assert.ok(Number(res.headers['retry-after']) > 0)
-    }
-    assert.deepEqual(statuses, [200, 200, 200, 200, 429])
-    const limited = await sendReauthCode(t, user.accessToken)
-    assert.equal(limited.statusCode, 429)
-
-    // Five different numbers from one account: the sixth is refused too.
-    const other = await register(t.app)
-    const enrolStatuses: number[] = []
-    for (let i = 0; i < 6; i++)
-      enrolStatuses.push((await startSmsEnrolment(t, other.accessToken, phoneNumber())).statusCode)
-    assert.deepEqual(enrolStatuses, [200, 200, 200, 200, 200, 429])
-    assert.ok(fake.messages.some((m) => m.to === phone))
-  })
-
   test('phone numbers must be E.164', async () => {
     const user = await register(t.app)
     for (const bad of [
@@ -586,95 +391,6 @@ describe('MFA: SMS when no provider is configured', () => {
       await withoutSms.close()
       await shared.drop()
       await fake.close()
-    }
-  })
-})
-
-describe('SMS configuration', () => {
-  test('read from TESSERA_TWILIO_*; the auth token is redacted; a partial setup is a warning', () => {
-    const env = {
-      TESSERA_MASTER_KEY: TEST_MASTER_KEY,
-      TESSERA_TWILIO_ACCOUNT_SID: FAKE_ACCOUNT_SID,
-      TESSERA_TWILIO_AUTH_TOKEN: FAKE_AUTH_TOKEN,
-      TESSERA_TWILIO_FROM: '+15005550006',
-    }
-    const { config, warnings } = loadConfig(env)
-    assert.equal(config.twilioAccountSid, FAKE_ACCOUNT_SID)
-    assert.equal(config.twilioBaseUrl, 'https://api.twilio.com')
-    assert.ok(!warnings.some((w) => w.includes('SMS')))
-    assert.ok(!JSON.stringify(redactConfig(config)).includes(FAKE_AUTH_TOKEN))
-
-    const partial = loadConfig({
-      ...env,
-      TESSERA_TWILIO_FROM: '',
-      TESSERA_TWILIO_BASE_URL: 'http://127.0.0.1:9',
-    })
-    assert.equal(partial.config.twilioBaseUrl, 'http://127.0.0.1:9')
-    assert.ok(partial.warnings.some((w) => w.startsWith('SMS codes are off')))
-  })
-})
-
-describe('Twilio client', () => {
-  let fake: FakeTwilio
-  before(async () => {
-    fake = await startFakeTwilio()
-  })
-  after(() => fake.close())
-
-  test('sends To, From and Body with Basic auth, or a Messaging Service SID instead of From', async () => {
-    const base = { accountSid: FAKE_ACCOUNT_SID, authToken: FAKE_AUTH_TOKEN, baseUrl: `${fake.baseUrl}/` }
-    await createTwilioSmsProvider({ ...base, from: '+15005550006' }).send('+15551230001', 'hello')
-    assert.deepEqual(
-      { to: fake.messages.at(-1)!.to, from: fake.messages.at(-1)!.from, body: fake.messages.at(-1)!.body },
-      { to: '+15551230001', from: '+15005550006', body: 'hello' },
-    )
-    const service = `MG${'0f'.repeat(16)}`
-    await createTwilioSmsProvider({ ...base, from: service }).send('+15551230002', 'hi')
-    assert.equal(fake.messages.at(-1)!.from, service)
-  })
-
-  test("Twilio's errors become SmsDeliveryError with its status and code", async () => {
-    const wrongToken = createTwilioSmsProvider({
-      accountSid: FAKE_ACCOUNT_SID,
-      authToken: 'wrong',
-      from: '+15005550006',
-      baseUrl: fake.baseUrl,
-    })
-    await assert.rejects(wrongToken.send('+15551230003', 'x'), (err: unknown) => {
-      assert.ok(err instanceof SmsDeliveryError)
-      assert.equal(err.status, 401)
-      assert.equal(err.providerCode, 20003)
-      assert.match(err.message, /Authenticate/)
-      return true
-    })
-    const provider = createTwilioSmsProvider({
-      accountSid: FAKE_ACCOUNT_SID,
-      authToken: FAKE_AUTH_TOKEN,
-      from: '+15005550006',
-      baseUrl: fake.baseUrl,
-    })
-    await assert.rejects(provider.send('+15551230004', ''), {
-      name: 'SmsDeliveryError',
-      status: 400,
-      providerCode: 21602,
-    })
-  })
-
-  test('a provider that does not answer times out', async () => {
-    const silent = createServer(() => {}) // accepts, never answers
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
-    try {
-      const provider = createTwilioSmsProvider({
-        accountSid: FAKE_ACCOUNT_SID,
-        authToken: FAKE_AUTH_TOKEN,
-        from: '+15005550006',
-        baseUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
-        timeoutMs: 100,
-      })
-      await assert.rejects(provider.send('+15551230005', 'x'), { name: 'SmsDeliveryError', status: 0 })
-    } finally {
-      silent.closeAllConnections()
-      await new Promise((resolve) => silent.close(resolve))
     }
   })
 })
