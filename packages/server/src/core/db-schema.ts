@@ -170,6 +170,48 @@ export interface OneTimeTokensTable {
   consumed_at: EpochMs | null
 }
 
+/** One object persisted by the OIDC provider (oidc/adapter.ts). */
+export interface OidcModelsTable {
+  /** oidc-provider's model name: `Session`, `Grant`, `AccessToken`, `RefreshToken`, … */
+  model: string
+  id: string
+  /** The provider's JSON payload, stored as given. */
+  payload: string
+  grant_id: string | null
+  user_code: string | null
+  uid: string | null
+  /** The account the object belongs to, when it has one. */
+  account_id: string | null
+  expires_at: EpochMs | null
+  consumed_at: EpochMs | null
+}
+
+/** An OAuth 2 / OIDC client registered by an admin. */
+export interface OauthClientsTable {
+  client_id: string
+  client_name: string
+  /** JSON object of oidc-provider client metadata (redirect_uris, grant_types, …), without the secret. */
+  metadata: string
+  /** Envelope-encrypted secret for client_secret_basic/post; null for public and private_key_jwt clients. */
+  client_secret: string | null
+  created_at: EpochMs
+  updated_at: EpochMs
+}
+
+/** An API that tokens may be issued for (RFC 8707 resource indicator). */
+export interface ApiResourcesTable {
+  id: string
+  /** The resource indicator: an absolute URI without a fragment; the `aud` of its tokens. */
+  audience: string
+  name: string
+  /** Space-separated scopes the API accepts. */
+  scopes: string
+  /** Access-token lifetime in seconds. */
+  access_token_ttl: number
+  created_at: EpochMs
+  updated_at: EpochMs
+}
+
 export interface DB {
   accounts: AccountsTable
   sessions: SessionsTable
@@ -183,5 +225,8 @@ export interface DB {
   mfa_challenges: MfaChallengesTable
   webauthn_challenges: WebauthnChallengesTable
   sms_codes: SmsCodesTable
+  oidc_models: OidcModelsTable
+  oauth_clients: OauthClientsTable
+  api_resources: ApiResourcesTable
   kysely_migration: { name: string; timestamp: Generated<string> }
 }
