@@ -11,7 +11,11 @@ import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
 import { adminRoutes } from './admin/routes.ts'
 import { createAdminService } from './admin/service.ts'
+import { apiResourceRoutes } from './api-resources/routes.ts'
+import { createApiResourceService } from './api-resources/service.ts'
 import { createAuditLog } from './audit/service.ts'
+import { clientRoutes } from './clients/routes.ts'
+import { createClientService } from './clients/service.ts'
 import { type Clock, systemClock } from './core/clock.ts'
 import type { Config } from './core/config.ts'
 import { createCodeHasher, createSecretBox } from './core/crypto.ts'
@@ -246,6 +250,15 @@ async function assemble(
     ipRateLimitPerMinute: config.authRateLimitPerMinute,
   })
   const admin = createAdminService({ db, accounts, sessions, mfa, audit })
+  // validateMetadata: oidc-provider's Client.validate, once the provider is wired in.
+  const clients = createClientService({ db, box, clock, audit, validateMetadata: undefined })
+  const apiResources = createApiResourceService({
+    db,
+    clock,
+    audit,
+    apiAudience: config.apiAudience,
+    allowLoopbackHttp: !config.production,
+  })
   const requireUser = createRequireUser({ accessTokens, liveness })
   const requireAdmin = createRequireAdmin({ requireUser })
   const requireRecentAuth = createRequireRecentAuth({ requireUser, sessions })
@@ -300,6 +313,8 @@ async function assemble(
   await app.register(verifyEmailPageRoutes, { emailVerification, ...pages })
   await app.register(resetPasswordPageRoutes, { passwords, ...pages })
   await app.register(adminRoutes, { admin, requireAdmin })
+  await app.register(clientRoutes, { clients, requireAdmin })
+  await app.register(apiResourceRoutes, { apiResources, requireAdmin })
 
   app.addHook('onClose', async () => {
     await mailer.close() // first: deferred mail tasks still use the database

@@ -35,6 +35,13 @@ export type AuditEventType =
   | 'admin.user_disabled'
   | 'admin.user_enabled'
   | 'admin.user_deleted'
+  | 'client.created'
+  | 'client.updated'
+  | 'client.deleted'
+  | 'client.secret_rotated'
+  | 'api_resource.created'
+  | 'api_resource.updated'
+  | 'api_resource.deleted'
 
 export interface AuditEntry {
   type: AuditEventType

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `tessera` command: start (default), migrate, keys rotate, keys list, admin create.
+ * The `tessera` command: start (default), migrate, keys rotate, keys list, admin create,
+ * clients create, clients list.
  */
 import { parseArgs } from 'node:util'
 import { Value } from 'typebox/value'
@@ -9,6 +10,8 @@ import { createAccountService } from '../accounts/service.ts'
 import { createOrPromoteAdmin } from '../admin/service.ts'
 import { buildApp } from '../app.ts'
 import { createAuditLog } from '../audit/service.ts'
+import { CLIENT_FLAG_OPTIONS, type ClientFlags, clientBodyFromFlags, listAllClients } from '../clients/cli.ts'
+import { createClientService } from '../clients/service.ts'
 import { systemClock } from '../core/clock.ts'
 import { type Config, ConfigError, loadConfig, redactConfig } from '../core/config.ts'
 import { createSecretBox } from '../core/crypto.ts'
@@ -27,6 +30,12 @@ commands:
   admin create --email <email> [--name <name>] [--password-stdin]
                  make an account an administrator, creating it when there is none; a new
                  account gets a generated password (printed once) unless one is piped in
+  clients create --name <name> [--redirect-uri <uri>]... [--post-logout-redirect-uri <uri>]...
+                 [--grant <type>]... [--auth-method <method>] [--scope "<scopes>"]
+                 [--application-type web|native]
+                 register an OAuth 2 / OpenID Connect client and print it as JSON; a generated
+                 client_secret is printed only this once
+  clients list   print every registered client as JSON (never a secret)
 
 Configuration comes from the environment (see the README) and TESSERA_CONFIG=<file.json>.`
 
@@ -158,6 +167,30 @@ async function admin(config: Config, action: string | undefined, options: AdminO
   }
 }
 
+async function clients(config: Config, action: string | undefined, flags: ClientFlags): Promise<void> {
+  if (action !== 'create' && action !== 'list')
+    throw new UsageError(`unknown clients action: ${action ?? '(none)'}`)
+  // Checked before touching the database: bad flags change nothing.
+  const input = action === 'create' ? clientBodyFromFlags(flags) : undefined
+  if (input && 'problem' in input) throw new UsageError(`clients create ${input.problem}`)
+  const database = openConfiguredDatabase(config)
+  try {
+    await migrate(database.db)
+    const { db } = database
+    const service = createClientService({
+      db,
+      box: createSecretBox(config.masterKey),
+      clock: systemClock,
+      audit: createAuditLog({ db, clock: systemClock }),
+    })
+    const output = input ? await service.createClient('cli', input.body) : await listAllClients(service)
+    console.log(JSON.stringify(output, null, 2))
+    if ('client_secret' in output) console.error('the client_secret is shown only once: store it now')
+  } finally {
+    await database.close()
+  }
+}
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
@@ -169,6 +202,7 @@ async function main(argv: string[]): Promise<void> {
       email: { type: 'string' },
       name: { type: 'string' },
       'password-stdin': { type: 'boolean' },
+      ...CLIENT_FLAG_OPTIONS,
     },
   })
   if (values.help) {
@@ -186,6 +220,8 @@ async function main(argv: string[]): Promise<void> {
       return keys(config, action)
     case 'admin':
       return admin(config, action, values)
+    case 'clients':
+      return clients(config, action, values)
     default:
       throw new UsageError(`unknown command: ${command}`)
   }

@@ -1,0 +1,103 @@
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely'
+import type { ApiResourcesTable, DB } from '../core/db-schema.ts'
+
+/** An API that access tokens may be issued for; `audience` is its resource indicator (RFC 8707). */
+export interface ApiResource {
+  id: string
+  audience: string
+  name: string
+  scopes: string[]
+  accessTokenTtl: number
+}
+
+/** An API resource with its bookkeeping, as administrators see it. */
+export interface ApiResourceRecord extends ApiResource {
+  createdAt: number
+  updatedAt: number
+}
+
+type ApiResourceRow = Selectable<ApiResourcesTable>
+
+function toApiResource(row: ApiResourceRow): ApiResource {
+  return {
+    id: row.id,
+    audience: row.audience,
+    name: row.name,
+    scopes: row.scopes.split(' ').filter(Boolean),
+    accessTokenTtl: row.access_token_ttl,
+  }
+}
+
+function toRecord(row: ApiResourceRow): ApiResourceRecord {
+  return { ...toApiResource(row), createdAt: row.created_at, updatedAt: row.updated_at }
+}
+
+/** The API registered for this resource indicator (compared exactly, as the provider receives it). */
+export async function findApiResourceByAudience(
+  db: Kysely<DB>,
+  audience: string,
+): Promise<ApiResource | undefined> {
+  const row = await db
+    .selectFrom('api_resources')
+    .selectAll()
+    .where('audience', '=', audience)
+    .executeTakeFirst()
+  return row && toApiResource(row)
+}
+
+export async function findApiResourceById(
+  db: Kysely<DB>,
+  id: string,
+): Promise<ApiResourceRecord | undefined> {
+  const row = await db.selectFrom('api_resources').selectAll().where('id', '=', id).executeTakeFirst()
+  return row && toRecord(row)
+}
+
+/** Newest first, keyset-paged by id (UUIDv7 ids sort in creation order). */
+export async function listApiResources(
+  db: Kysely<DB>,
+  query: { before?: string | undefined; limit: number },
+): Promise<ApiResourceRecord[]> {
+  let select = db.selectFrom('api_resources').selectAll()
+  if (query.before) select = select.where('id', '<', query.before)
+  const rows = await select.orderBy('id', 'desc').limit(query.limit).execute()
+  return rows.map(toRecord)
+}
+
+/** False when the audience is taken (no exception, no half-write). */
+export async function insertApiResource(
+  db: Kysely<DB>,
+  row: Insertable<ApiResourcesTable>,
+): Promise<boolean> {
+  const result = await db
+    .insertInto('api_resources')
+    .values(row)
+    .onConflict((oc) => oc.column('audience').doNothing())
+    .executeTakeFirst()
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1
+}
+
+/** 'taken' when the new audience belongs to another resource; 'missing' when the row is gone. */
+export async function updateApiResource(
+  db: Kysely<DB>,
+  id: string,
+  changes: Updateable<ApiResourcesTable>,
+): Promise<'updated' | 'missing' | 'taken'> {
+  try {
+    const result = await db.updateTable('api_resources').set(changes).where('id', '=', id).executeTakeFirst()
+    return Number(result.numUpdatedRows) === 1 ? 'updated' : 'missing'
+  } catch (err) {
+    if (isUniqueViolation(err)) return 'taken'
+    throw err
+  }
+}
+
+export async function deleteApiResource(db: Kysely<DB>, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('api_resources').where('id', '=', id).executeTakeFirst()
+  return Number(result.numDeletedRows) === 1
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE'
+}
