@@ -1,14 +1,23 @@
 /**
  * The load generator: a separate process (forked by run.ts) so that the server's figures are
  * not mixed with the client's own work. It runs one job per IPC message and answers with a
- * PhaseResult: autocannon for the HTTP phases, a bounded loop of argon2id verifies for the
- * raw hash rate.
+ * PhaseResult: autocannon for the HTTP phases, browser-like flows for the authorization code
+ * flow (codeflow.ts), a bounded loop of argon2id verifies for the raw hash rate.
  */
 import autocannon from 'autocannon'
 import { createPasswordHasher, OWASP_ARGON2ID } from '../packages/server/src/passwords/hasher.ts'
-import type { Argon2Job, HttpJob, Job, LoadMessage, PhaseResult } from './protocol.ts'
+import { runCodeFlow } from './codeflow.ts'
+import {
+  type Argon2Job,
+  basicAuth,
+  type HttpJob,
+  type Job,
+  type LoadMessage,
+  type PhaseResult,
+} from './protocol.ts'
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
+const FORM = 'application/x-www-form-urlencoded'
 /** No phase may run away: a hard cap on argon2 operations, whatever the duration. */
 const MAX_ARGON2_OPS = 1_000_000
 
@@ -112,10 +121,48 @@ function loginRequests(emails: string[], password: string): Request[] {
   ]
 }
 
+/** The client credentials grant for a registered API: every answer a new signed JWT access token. */
+function clientCredentialsRequests(job: HttpJob, counters: { invalid: number }): Request[] {
+  const body = new URLSearchParams({ grant_type: 'client_credentials', resource: job.resource ?? '' })
+  if (job.scope) body.set('scope', job.scope)
+  return [
+    {
+      method: 'POST',
+      path: '/oidc/token',
+      headers: { 'content-type': FORM, authorization: basicAuth(job.client!) },
+      body: body.toString(),
+      onResponse: (status, text) => {
+        // A JWT access token: three base64url parts (an opaque one has none of the dots).
+        if (status === 200 && !/"access_token":"[\w-]+\.[\w-]+\.[\w-]+"/.test(text)) counters.invalid++
+      },
+    },
+  ]
+}
+
+/** RFC 7662 introspection of opaque access tokens, in turn, by a confidential client. */
+function introspectionRequests(job: HttpJob, counters: { invalid: number }): Request[] {
+  const tokens = job.tokens ?? []
+  let next = 0
+  return [
+    {
+      method: 'POST',
+      path: '/oidc/token/introspection',
+      headers: { 'content-type': FORM, authorization: basicAuth(job.client!) },
+      setupRequest: (req) => ({
+        ...req,
+        body: `token=${encodeURIComponent(tokens[next++ % tokens.length]!)}&token_type_hint=access_token`,
+      }),
+      onResponse: (status, text) => {
+        if (status === 200 && !text.includes('"active":true')) counters.invalid++
+      },
+    },
+  ]
+}
+
 async function runHttp(job: HttpJob): Promise<PhaseResult> {
   const url = new URL(job.baseUrl)
   if (url.hostname !== '127.0.0.1') throw new Error(`refusing to load ${url.host}: only 127.0.0.1`)
-  const counters = { breaks: 0 }
+  const counters = { breaks: 0, invalid: 0 }
   let tokens = job.refreshTokens ?? []
 
   /** `share` of the refresh tokens left goes to this run. */
@@ -133,6 +180,10 @@ async function runHttp(job: HttpJob): Promise<PhaseResult> {
         return [{ method: 'GET', path: '/v1/me', headers: { authorization: `Bearer ${job.accessToken}` } }]
       case 'jwks':
         return [{ method: 'GET', path: '/.well-known/jwks.json' }]
+      case 'clientcredentials':
+        return clientCredentialsRequests(job, counters)
+      case 'introspection':
+        return introspectionRequests(job, counters)
     }
   }
 
@@ -148,15 +199,17 @@ async function runHttp(job: HttpJob): Promise<PhaseResult> {
 
   if (job.warmup > 0) await run(job.warmup, 0.5)
   counters.breaks = 0
+  counters.invalid = 0
   send({ kind: 'measuring' })
   const r = await run(job.duration, 1)
   const statusCodes: Record<string, number> = {}
   for (const [code, { count = 0 }] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = count
+  const ok = r['2xx'] - counters.invalid
   return {
     phase: job.phase,
-    ok: r['2xx'],
+    ok,
     seconds: r.duration,
-    rate: r['2xx'] / r.duration,
+    rate: ok / r.duration,
     latencyMs: { p50: r.latency.p50, p99: r.latency.p99, mean: r.latency.average, max: r.latency.max },
     non2xx: r.non2xx,
     errors: r.errors,
@@ -164,6 +217,9 @@ async function runHttp(job: HttpJob): Promise<PhaseResult> {
     statusCodes,
     connections: job.connections,
     ...(job.phase === 'refresh' ? { chainBreaks: counters.breaks } : {}),
+    ...(job.phase === 'clientcredentials' || job.phase === 'introspection'
+      ? { invalid: counters.invalid }
+      : {}),
   }
 }
 
@@ -177,7 +233,12 @@ if (!process.send) {
 }
 
 process.on('message', (job: Job) => {
-  const work = job.phase === 'argon2' ? runArgon2(job) : runHttp(job)
+  const work =
+    job.phase === 'argon2'
+      ? runArgon2(job)
+      : job.phase === 'codeflow'
+        ? runCodeFlow(job, () => send({ kind: 'measuring' }))
+        : runHttp(job)
   work.then(
     (result) => send({ kind: 'result', result }),
     (err: unknown) => send({ kind: 'error', error: (err as Error).stack ?? String(err) }),

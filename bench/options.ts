@@ -11,9 +11,12 @@ export const USAGE = `usage: npm run bench -- [options]
                          ${DEFAULT_PG_URL}, in a fresh database "${BENCH_DATABASE}")
   --duration <s>         measured seconds per phase (default 10)
   --warmup <s>           unmeasured seconds before each phase (default 2)
-  --connections <n>      connections for refresh, /v1/me and JWKS (default 10)
-  --login-connections <n>  connections for login (default 2 × the libuv threadpool size)
-  --only <phases>        comma-separated subset of: ${['argon2', 'login', 'refresh', 'me', 'jwks'].join(',')}
+  --connections <n>      connections for refresh, /v1/me, JWKS, client credentials and
+                         introspection (default 10)
+  --login-connections <n>  connections for login, and browsers at once for the code flow
+                         (default 2 × the libuv threadpool size)
+  --only <phases>        comma-separated subset of: argon2,login,refresh,me,jwks,
+                         clientcredentials,introspection,codeflow (default: all)
   --cpu-prof             write a V8 CPU profile of the server into bench/results/profiles/
   --env KEY=VALUE        extra server environment, repeatable (e.g. TESSERA_SIGNING_ALG=ES256)
   --server-dir <dir>     run the server of another checkout (default: this repository)
@@ -23,7 +26,16 @@ export const USAGE = `usage: npm run bench -- [options]
   --keep                 keep the temporary data directory / PostgreSQL database
   --no-fail              exit 0 even when a target is missed`
 
-const ALL_PHASES: Phase[] = ['argon2', 'login', 'refresh', 'me', 'jwks']
+const ALL_PHASES: Phase[] = [
+  'argon2',
+  'login',
+  'refresh',
+  'me',
+  'jwks',
+  'clientcredentials',
+  'introspection',
+  'codeflow',
+]
 
 export type Db = 'sqlite' | 'postgres'
 

@@ -2,8 +2,18 @@
  * Messages between the orchestrator (run.ts) and the load generator process (load.ts).
  */
 
-export type HttpPhase = 'login' | 'refresh' | 'me' | 'jwks'
-export type Phase = 'argon2' | HttpPhase
+export type HttpPhase = 'login' | 'refresh' | 'me' | 'jwks' | 'clientcredentials' | 'introspection'
+export type Phase = 'argon2' | HttpPhase | 'codeflow'
+
+/** A confidential OAuth client registered for the benchmark (client_secret_basic). */
+export interface BenchClient {
+  clientId: string
+  clientSecret: string
+}
+
+/** The client's Authorization header: RFC 6749 §2.3.1, id and secret form-urlencoded, then Basic. */
+export const basicAuth = (c: BenchClient) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`).toString('base64')}`
 
 interface JobBase {
   /** Measured time, seconds. */
@@ -30,9 +40,29 @@ export interface HttpJob extends JobBase {
   refreshTokens?: string[]
   /** me: a bearer access token. */
   accessToken?: string
+  /** clientcredentials: the service client; introspection: the resource server's client. */
+  client?: BenchClient
+  /** clientcredentials: the registered API's audience and the scope asked for. */
+  resource?: string
+  scope?: string
+  /** introspection: active opaque access tokens to look at, in turn. */
+  tokens?: string[]
 }
 
-export type Job = Argon2Job | HttpJob
+/** The authorization code flow through the hosted pages, `concurrency` browsers at once. */
+export interface CodeFlowJob extends JobBase {
+  phase: 'codeflow'
+  baseUrl: string
+  concurrency: number
+  /** The seeded accounts to sign in as, in turn, and their password. */
+  emails: string[]
+  password: string
+  client: BenchClient
+  redirectUri: string
+  scope: string
+}
+
+export type Job = Argon2Job | HttpJob | CodeFlowJob
 
 export interface PhaseResult {
   phase: Phase
@@ -52,6 +82,25 @@ export interface PhaseResult {
   cpu?: CpuShare
   /** refresh: chains that broke (a non-2xx answer) and were replaced by a spare session. */
   chainBreaks?: number
+  /**
+   * 2xx answers that did not say what they should (no access_token, `active: false`); they are
+   * not counted in `ok` and fail the phase like a non-2xx answer.
+   */
+  invalid?: number
+  /** With --cpu-prof: the measured window, CLOCK_MONOTONIC µs, to cut the server's profile by. */
+  measuredMonotonicUs?: [number, number]
+  /** codeflow: what the flows met and how long each kind of step took. */
+  codeFlow?: CodeFlowStats
+}
+
+export interface CodeFlowStats {
+  /** Flows that showed the consent page (an account's first), and flows where it was remembered. */
+  consentAsked: number
+  consentRemembered: number
+  /** HTTP requests per completed flow. */
+  requestsPerFlow: number
+  /** Median milliseconds of each step, over the measured flows. */
+  stepP50Ms: Record<string, number>
 }
 
 /** Average cores busy while a phase was measured. */

@@ -30,7 +30,9 @@ export function target(
 export function failures(r: PhaseResult | undefined): string | undefined {
   if (!r) return undefined
   const bad = r.non2xx + r.errors
-  return bad > 0 ? `${bad} failed requests ${JSON.stringify(r.statusCodes)}` : undefined
+  if (bad > 0)
+    return `${bad} failed ${r.phase === 'codeflow' ? 'flows' : 'requests'} ${JSON.stringify(r.statusCodes)}`
+  return r.invalid ? `${r.invalid} answers without the expected token or active:true` : undefined
 }
 
 export function evaluate(
@@ -39,7 +41,7 @@ export function evaluate(
   startup: { readyMs: number; idleRssMb: number; loadRssMb: number | undefined },
 ): Target[] {
   const targets: Target[] = []
-  const { argon2, login, refresh, me } = results
+  const { argon2, login, refresh, me, clientcredentials, introspection } = results
   if (argon2 && login) {
     targets.push(
       target('login / raw argon2id', (login.rate / argon2.rate) * 100, '%', '>=', 85, failures(login)),
@@ -54,6 +56,14 @@ export function evaluate(
   if (me) {
     targets.push(target('GET /v1/me throughput', me.rate, 'req/s', '>=', 5000, failures(me)))
     targets.push(target('GET /v1/me p99 latency', me.latencyMs.p99, 'ms', '<=', 25, failures(me)))
+  }
+  if (clientcredentials) {
+    const r = clientcredentials
+    targets.push(target('client credentials (JWT) tokens', r.rate, 'req/s', '>=', 3000, failures(r)))
+  }
+  if (introspection) {
+    const r = introspection
+    targets.push(target('introspection (opaque token)', r.rate, 'req/s', '>=', 3000, failures(r)))
   }
   targets.push(target('idle RSS after start', startup.idleRssMb, 'MB', '<=', 100))
   if (startup.loadRssMb !== undefined)
@@ -80,4 +90,73 @@ export function table(rows: string[][], rightAligned: number[]): string {
       .join('  ')
   const [head, ...body] = rows
   return [line(head!), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n')
+}
+
+/** The readable report: the phases, the startup figures, how the code flow relates to login, the targets. */
+export function printReport(report: {
+  phases: Phase[]
+  labels: Record<Phase, string>
+  results: Partial<Record<Phase, PhaseResult>>
+  peakRssMb: (phase: Phase) => number | undefined
+  targets: Target[]
+  startup: { readyMs: number; idleRssMb: number; loadRssMb: number | undefined }
+}): void {
+  const { results, startup } = report
+  const phaseRows = [
+    [
+      'phase',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'failed',
+      'peak RSS MB',
+      'server CPU µs/req',
+      'cores server/load/other',
+    ],
+  ]
+  for (const phase of report.phases) {
+    const r = results[phase]
+    if (!r) continue
+    const peak = report.peakRssMb(phase)
+    phaseRows.push([
+      report.labels[phase],
+      fmt(r.rate, 1),
+      fmt(r.latencyMs.p50, 1),
+      fmt(r.latencyMs.p99, 1),
+      String(r.non2xx + r.errors + (r.invalid ?? 0)),
+      peak ? fmt(peak, 1) : '-',
+      r.cpu && phase !== 'argon2' ? fmt(serverCpuPerRequestUs(r)) : '-',
+      r.cpu ? `${r.cpu.server.toFixed(2)} / ${r.cpu.load.toFixed(2)} / ${r.cpu.other.toFixed(2)}` : '-',
+    ])
+  }
+  const targetRows = [['target', 'figure', 'limit', 'result']]
+  for (const t of report.targets) {
+    const digits = t.unit === 'MB' || t.unit === '%' ? 1 : 0
+    targetRows.push([
+      t.name,
+      `${fmt(t.value, digits)} ${t.unit}`,
+      `${t.op === '>=' ? '≥' : '≤'} ${fmt(t.limit)} ${t.unit}`,
+      t.pass ? 'PASS' : `FAIL${t.note ? ` (${t.note})` : ''}`,
+    ])
+  }
+  console.log(`\n${table(phaseRows, [1, 2, 3, 4, 5, 6, 7])}\n`)
+  const flow = results.codeflow
+  if (flow?.codeFlow) {
+    const { consentAsked, consentRemembered, requestsPerFlow, stepP50Ms } = flow.codeFlow
+    const steps = Object.entries(stepP50Ms)
+      .map(([step, ms]) => `${step} ${fmt(ms, 1)}`)
+      .join(' · ')
+    const vsLogin = results.login
+      ? ` = ${fmt((flow.rate / results.login.rate) * 100, 1)} % of the login rate;`
+      : ';'
+    console.log(
+      `code flow: ${fmt(flow.rate, 1)} flows/s${vsLogin} ${fmt(requestsPerFlow, 1)} requests and one argon2id ` +
+        `per flow; consent shown ${consentAsked}, remembered ${consentRemembered}\n  step p50 ms: ${steps}\n`,
+    )
+  }
+  console.log(
+    `start to ready ${fmt(startup.readyMs)} ms · idle RSS ${fmt(startup.idleRssMb, 1)} MB · ` +
+      `peak RSS under load ${startup.loadRssMb === undefined ? '-' : fmt(startup.loadRssMb, 1)} MB\n`,
+  )
+  console.log(`${table(targetRows, [1, 2])}\n`)
 }

@@ -5,7 +5,6 @@
  * See bench/README.md.
  */
 import { execFileSync, fork } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join, relative } from 'node:path'
@@ -13,7 +12,16 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseOptions, threadpoolSize, USAGE, UsageError } from './options.ts'
 import { DEFAULT_PG_URL, dropDatabase, freshDatabase, serverVersion } from './pg.ts'
 import type { HttpPhase, Job, LoadMessage, Phase, PhaseResult } from './protocol.ts'
-import { cpuText, evaluate, failures, fmt, serverCpuPerRequestUs, table } from './report.ts'
+import { cpuText, evaluate, failures, fmt, printReport, serverCpuPerRequestUs } from './report.ts'
+import {
+  BENCH_API,
+  BENCH_CODE_FLOW_SCOPE,
+  BENCH_PASSWORD,
+  BENCH_REDIRECT_URI,
+  type OidcFixtures,
+  seedAccounts,
+  seedOidc,
+} from './seed.ts'
 import {
   cpuMeter,
   createRssSampler,
@@ -30,9 +38,16 @@ const PHASE_LABELS: Record<Phase, string> = {
   refresh: 'POST /v1/auth/refresh (rotation)',
   me: 'GET /v1/me',
   jwks: 'GET /.well-known/jwks.json',
+  clientcredentials: 'POST /oidc/token (client credentials)',
+  introspection: 'POST /oidc/token/introspection',
+  codeflow: 'authorization code flow (flows)',
 }
+const OIDC_PHASES: Phase[] = ['clientcredentials', 'introspection', 'codeflow']
+/** Opaque access tokens the introspection phase cycles through. */
+const INTROSPECTED_TOKENS = 200
 const MB = 1024 * 1024
-const BENCH_PASSWORD = 'tessera-bench-correct-horse-battery'
+/** CLOCK_MONOTONIC in µs, the clock of V8 CPU profile timestamps on Linux (bench/profile.ts). */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n)
 /** Cores used by other processes above which the figures are flagged as disturbed. */
 const BUSY_CORES = 0.25
 /** Guards against a hung load process: a phase may take this much longer than planned. */
@@ -75,43 +90,6 @@ function startLoadProcess() {
       if (child.connected) child.disconnect()
       if (child.exitCode === null) child.kill('SIGTERM')
     },
-  }
-}
-
-interface Seeded {
-  emails: string[]
-  refreshTokens: string[]
-  accessToken: string
-}
-
-/** Registers `count` accounts through the API, `concurrency` at a time; returns their tokens. */
-async function seedAccounts(baseUrl: string, count: number, concurrency: number): Promise<Seeded> {
-  const runId = randomBytes(4).toString('hex')
-  const bodies: { email: string; refreshToken: string; accessToken: string }[] = []
-  let next = 0
-  const worker = async () => {
-    while (next < count) {
-      const email = `bench-${runId}-${next++}@example.com`
-      const res = await fetch(`${baseUrl}/v1/auth/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, password: BENCH_PASSWORD, name: 'Bench User' }),
-        signal: AbortSignal.timeout(30_000),
-      })
-      const body = (await res.json()) as { refreshToken?: string; accessToken?: string }
-      if (res.status !== 201 || !body.refreshToken || !body.accessToken) {
-        throw new Error(`register ${email}: ${res.status} ${JSON.stringify(body)}`)
-      }
-      bodies.push({ email, refreshToken: body.refreshToken, accessToken: body.accessToken })
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker))
-  // The first account's session serves GET /v1/me and is never refreshed, so it cannot be revoked.
-  const [me, ...rest] = bodies
-  return {
-    emails: bodies.map((b) => b.email),
-    refreshTokens: rest.map((b) => b.refreshToken),
-    accessToken: me!.accessToken,
   }
 }
 
@@ -202,8 +180,61 @@ async function main(): Promise<void> {
     const chains = 2 * options.connections + Math.max(8, options.connections) // two runs + spares
     const seeded = await seedAccounts(server.baseUrl, 1 + Math.max(64, chains), pool)
     console.log(`seeded ${seeded.emails.length} accounts`)
+    let oidc: OidcFixtures | undefined
+    if (options.phases.some((p) => OIDC_PHASES.includes(p))) {
+      oidc = await seedOidc(server)
+      console.log('registered an administrator (tessera admin create), an API resource and 3 OAuth clients')
+    }
 
     const base = { duration: options.duration, warmup: options.warmup }
+    const jobFor = async (phase: Phase): Promise<Job> => {
+      if (phase === 'argon2')
+        return { ...base, phase, concurrency: pool, warmup: Math.min(1, options.warmup) }
+      if (phase === 'codeflow')
+        return {
+          ...base,
+          phase,
+          baseUrl: server.baseUrl,
+          concurrency: options.loginConnections,
+          emails: seeded.emails,
+          password: BENCH_PASSWORD,
+          client: oidc!.webApp,
+          redirectUri: BENCH_REDIRECT_URI,
+          scope: BENCH_CODE_FLOW_SCOPE,
+        }
+      const http = { ...base, phase: phase as HttpPhase, baseUrl: server.baseUrl }
+      switch (phase) {
+        case 'login':
+          return {
+            ...http,
+            connections: options.loginConnections,
+            emails: seeded.emails,
+            password: BENCH_PASSWORD,
+          }
+        case 'refresh':
+          return { ...http, connections: options.connections, refreshTokens: seeded.refreshTokens }
+        case 'me':
+          return { ...http, connections: options.connections, accessToken: seeded.accessToken }
+        case 'clientcredentials':
+          return {
+            ...http,
+            connections: options.connections,
+            client: oidc!.service,
+            resource: BENCH_API.audience,
+            scope: BENCH_API.scope,
+          }
+        case 'introspection':
+          // Minted now, so that no token expires during the phase however long the run before it.
+          return {
+            ...http,
+            connections: options.connections,
+            client: oidc!.resourceServer,
+            tokens: await oidc!.opaqueTokens(INTROSPECTED_TOKENS),
+          }
+        default:
+          return { ...http, connections: options.connections }
+      }
+    }
     for (const phase of options.phases) {
       if (options.waitQuiet > 0) {
         await awaitQuiet(async () => {
@@ -213,23 +244,15 @@ async function main(): Promise<void> {
         })
       }
       sampler.phase(phase)
-      const job: Job =
-        phase === 'argon2'
-          ? { ...base, phase, concurrency: pool, warmup: Math.min(1, options.warmup) }
-          : {
-              ...base,
-              phase: phase as HttpPhase,
-              baseUrl: server.baseUrl,
-              connections: phase === 'login' ? options.loginConnections : options.connections,
-              ...(phase === 'login' ? { emails: seeded.emails, password: BENCH_PASSWORD } : {}),
-              ...(phase === 'refresh' ? { refreshTokens: seeded.refreshTokens } : {}),
-              ...(phase === 'me' ? { accessToken: seeded.accessToken } : {}),
-            }
+      const job = await jobFor(phase)
       let stopMeter: (() => PhaseResult['cpu']) | undefined
+      let measuredFrom = 0
       const r = await load.run(job, () => {
         stopMeter = cpu.start()
+        measuredFrom = monotonicUs()
       })
       const share = stopMeter?.()
+      if (cpuProfileDir) r.measuredMonotonicUs = [measuredFrom, monotonicUs()]
       if (share) r.cpu = share
       if (share && share.other > BUSY_CORES) {
         warnings.push(`${phase}: other processes used ${share.other.toFixed(2)} cores during the measurement`)
@@ -237,7 +260,7 @@ async function main(): Promise<void> {
       results[phase] = r
       const bad = failures(r)
       console.log(
-        `${PHASE_LABELS[phase].padEnd(34)} ${fmt(r.rate, 1).padStart(9)} /s  p50 ${fmt(r.latencyMs.p50, 1)} ms` +
+        `${PHASE_LABELS[phase].padEnd(38)} ${fmt(r.rate, 1).padStart(9)} /s  p50 ${fmt(r.latencyMs.p50, 1)} ms` +
           `  p99 ${fmt(r.latencyMs.p99, 1)} ms${share ? `  cpu ${cpuText(share)}` : ''}${bad ? `  (${bad})` : ''}`,
       )
     }
@@ -253,51 +276,14 @@ async function main(): Promise<void> {
   const loadRssMb = loadRssBytes > 0 ? loadRssBytes / MB : undefined
   const targets = evaluate(db, results, { readyMs: server.readyMs, idleRssMb, loadRssMb })
 
-  // The readable report.
-  const phaseRows = [
-    [
-      'phase',
-      'req/s',
-      'p50 ms',
-      'p99 ms',
-      'failed',
-      'peak RSS MB',
-      'server CPU µs/req',
-      'cores server/load/other',
-    ],
-  ]
-  for (const phase of options.phases) {
-    const r = results[phase]
-    if (!r) continue
-    const peak = phase === 'argon2' ? undefined : sampler.peak(phase)
-    phaseRows.push([
-      PHASE_LABELS[phase],
-      fmt(r.rate, 1),
-      fmt(r.latencyMs.p50, 1),
-      fmt(r.latencyMs.p99, 1),
-      String(r.non2xx + r.errors),
-      peak ? fmt(peak / MB, 1) : '-',
-      r.cpu && phase !== 'argon2' ? fmt(serverCpuPerRequestUs(r)) : '-',
-      r.cpu ? `${r.cpu.server.toFixed(2)} / ${r.cpu.load.toFixed(2)} / ${r.cpu.other.toFixed(2)}` : '-',
-    ])
-  }
-  const targetRows = [['target', 'figure', 'limit', 'result']]
-  for (const t of targets) {
-    const digits = t.unit === 'MB' || t.unit === '%' ? 1 : 0
-    targetRows.push([
-      t.name,
-      `${fmt(t.value, digits)} ${t.unit}`,
-      `${t.op === '>=' ? '≥' : '≤'} ${fmt(t.limit)} ${t.unit}`,
-      t.pass ? 'PASS' : `FAIL${t.note ? ` (${t.note})` : ''}`,
-    ])
-  }
-  console.log(`\n${table(phaseRows, [1, 2, 3, 4, 5, 6, 7])}\n`)
-  console.log(
-    `start to ready ${fmt(server.readyMs)} ms · idle RSS ${fmt(idleRssMb, 1)} MB · ` +
-      `peak RSS under load ${loadRssMb === undefined ? '-' : fmt(loadRssMb, 1)} MB\n`,
-  )
-  console.log(`${table(targetRows, [1, 2])}\n`)
-
+  printReport({
+    phases: options.phases,
+    labels: PHASE_LABELS,
+    results,
+    peakRssMb: (p) => (p === 'argon2' ? undefined : (sampler.peak(p) ?? 0) / MB || undefined),
+    targets,
+    startup: { readyMs: server.readyMs, idleRssMb, loadRssMb },
+  })
   for (const w of warnings) console.warn(`warning: ${w}`)
   if (warnings.length > 0) console.warn('warning: the machine was not quiet; rerun when it is\n')
   const pass = targets.every((t) => t.pass)
@@ -350,6 +336,9 @@ async function main(): Promise<void> {
     ),
     ...(results.argon2 && results.login
       ? { loginToArgon2Ratio: results.login.rate / results.argon2.rate }
+      : {}),
+    ...(results.codeflow && results.login
+      ? { codeFlowToLoginRatio: results.codeflow.rate / results.login.rate }
       : {}),
     targets,
     pass,

@@ -3,7 +3,7 @@
  * benchmark's environment, timed from spawn to the first `GET /readyz` 200, sampled for RSS,
  * and stopped with SIGTERM (SIGKILL if it does not exit).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, openSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -34,6 +34,8 @@ export interface RunningServer {
   /** Spawn → first /readyz 200, milliseconds. */
   readyMs: number
   logFile: string
+  /** Runs `tessera <args>` on the server's database and environment; resolves with its stdout. */
+  cli(args: string[], stdin?: string): Promise<string>
   stop(): Promise<void>
 }
 
@@ -104,10 +106,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
   ]
 
+  const env = serverEnv(port, options)
   const started = performance.now()
   const child = spawn(process.execPath, [...nodeArgs, join(options.serverDir, MAIN), 'start'], {
     cwd: options.serverDir,
-    env: serverEnv(port, options),
+    env,
     stdio: ['ignore', log, log],
   })
   closeSync(log)
@@ -138,7 +141,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const readyMs = performance.now() - started
   if (child.pid === undefined) throw new Error('the server has no pid')
-  return { pid: child.pid, baseUrl, readyMs, logFile, stop }
+  const cli = (args: string[], stdin?: string) =>
+    new Promise<string>((resolve, reject) => {
+      const command = execFile(
+        process.execPath,
+        [join(options.serverDir, MAIN), ...args],
+        { cwd: options.serverDir, env, timeout: 60_000 },
+        (err, stdout, stderr) =>
+          err ? reject(new Error(`tessera ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
+      )
+      command.stdin?.end(stdin ?? '')
+    })
+  return { pid: child.pid, baseUrl, readyMs, logFile, cli, stop }
 }
 
 /** Resident set size of a process in bytes: /proc on Linux, `ps` elsewhere; undefined once it is gone. */
