@@ -39,7 +39,9 @@ import { createSmsService } from './mfa/sms.ts'
 import { createTwilioSmsProvider } from './mfa/sms-provider.ts'
 import { smsRoutes } from './mfa/sms-routes.ts'
 import { pageAssetRoutes } from './pages/assets/routes.ts'
+import { createBrand } from './pages/brand.ts'
 import { passkeyPageRoutes } from './pages/passkeys/routes.ts'
+import { installPageViews } from './pages/render.ts'
 import { resetPasswordPageRoutes } from './pages/reset-password/routes.ts'
 import { verifyEmailPageRoutes } from './pages/verify-email/routes.ts'
 import { createPasswordChecker } from './passwords/checker.ts'
@@ -296,6 +298,8 @@ async function assemble(
   installRequestMetrics(app, metrics)
   await installEdge(app, { corsOrigins: config.corsOrigins, https: config.publicUrl.startsWith('https://') })
   await installOpenApi(app, { publicUrl: config.publicUrl, version: VERSION })
+  const brand = createBrand(config)
+  await installPageViews(app, brand) // @fastify/view + Eta for every page plugin
 
   // Routes
   await app.register(healthRoutes, { db, kv, metrics })
@@ -307,9 +311,9 @@ async function assemble(
   await app.register(mfaRoutes, { mfa, accounts, requireUser, requireRecentAuth })
   await app.register(smsRoutes, { sms, mfa, requireUser, requireRecentAuth })
   await app.register(passkeyRoutes, { passkeys, mfa, accounts, sessions, requireUser, requireRecentAuth })
-  await app.register(pageAssetRoutes)
+  await app.register(pageAssetRoutes, { brand })
   await app.register(passkeyPageRoutes)
-  const pages = { productName: config.productName, publicUrl: config.publicUrl }
+  const pages = { publicUrl: config.publicUrl }
   await app.register(verifyEmailPageRoutes, { emailVerification, ...pages })
   await app.register(resetPasswordPageRoutes, { passwords, ...pages })
   await app.register(adminRoutes, { admin, requireAdmin })

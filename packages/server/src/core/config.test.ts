@@ -252,6 +252,50 @@ describe('loadConfig', () => {
     assert.notEqual(elsewhere.config.masterKey, first.config.masterKey, 'no key is shared between installs')
   })
 
+  test('branding: an optional logo (https:// or a path here) and an accent color, both checked', () => {
+    const { config } = loadConfig({ TESSERA_MASTER_KEY: MASTER_KEY })
+    assert.equal(config.logoUrl, undefined, 'no logo: the pages show the product name')
+    assert.equal(config.accentColor, '#1d4ed8')
+    for (const logo of ['https://cdn.example.com/brand/logo.svg?v=2', '/assets/tessera-logo.svg']) {
+      const branded = loadConfig({
+        TESSERA_MASTER_KEY: MASTER_KEY,
+        TESSERA_LOGO_URL: logo,
+        TESSERA_ACCENT_COLOR: '#0A7',
+      })
+      assert.equal(branded.config.logoUrl, logo)
+      assert.equal(branded.config.accentColor, '#0A7')
+    }
+
+    const both = problemsOf(() =>
+      loadConfig({
+        TESSERA_MASTER_KEY: MASTER_KEY,
+        TESSERA_LOGO_URL: 'http://x.example/a.png',
+        TESSERA_ACCENT_COLOR: 'blue',
+      }),
+    )
+    assertProblemAbout(both, 'logoUrl', /must be an https:\/\/ URL or a path on this server/)
+    assertProblemAbout(both, 'accentColor', /must be a color written #rgb or #rrggbb/)
+    assert.equal(both.length, 2, JSON.stringify(both))
+    for (const logo of [
+      '//evil.example/a.png',
+      'javascript:alert(1)',
+      'https://x.example/"><b',
+      '/a b',
+      'https://1.2.3.4.5/',
+    ]) {
+      assertProblemAbout(
+        problemsOf(() => loadConfig({ TESSERA_MASTER_KEY: MASTER_KEY, TESSERA_LOGO_URL: logo })),
+        'logoUrl',
+      )
+    }
+    for (const color of ['#12', '#1234', '#12345g', '1d4ed8', 'rgb(0, 0, 0)', '#1d4ed8;}']) {
+      assertProblemAbout(
+        problemsOf(() => loadConfig({ TESSERA_MASTER_KEY: MASTER_KEY, TESSERA_ACCENT_COLOR: color })),
+        'accentColor',
+      )
+    }
+  })
+
   test('redactConfig hides the master key and URL credentials', () => {
     const { config } = loadConfig({
       TESSERA_MASTER_KEY: MASTER_KEY,

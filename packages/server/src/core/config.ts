@@ -12,6 +12,9 @@ import { Value } from 'typebox/value'
 const Seconds = (description: string, defaultValue: number) =>
   Type.Integer({ minimum: 1, default: defaultValue, description })
 
+/** An https:// URL (a host, then no spaces or quotes) or a path on this server (not `//host`). */
+const LOGO_URL_PATTERN = String.raw`^(?:https://[A-Za-z0-9.-]+(?::[0-9]+)?(?:[/?#][^\s"'<>\\]*)?|/(?![/\\])[^\s"'<>\\]*)$`
+
 export const ConfigSchema = Type.Object(
   {
     /** TCP port the server listens on. */
@@ -22,6 +25,21 @@ export const ConfigSchema = Type.Object(
     publicUrl: Type.String({ format: 'uri', description: 'public base URL (token issuer)' }),
     /** Product name shown to users (authenticator apps, mail, pages). */
     productName: Type.String({ default: 'Tessera', minLength: 1, maxLength: 60 }),
+    /** Logo at the top of every page (alt text: productName): an https:// URL or a path here. */
+    logoUrl: Type.Optional(
+      Type.String({
+        pattern: LOGO_URL_PATTERN,
+        errorMessage: 'must be an https:// URL or a path on this server such as /assets/tessera-logo.svg',
+        description: 'logo shown on the pages',
+      }),
+    ),
+    /** Accent color of the pages: buttons, links, focus rings. */
+    accentColor: Type.String({
+      pattern: '^#(?:[0-9a-fA-F]{3}){1,2}$',
+      default: '#1d4ed8',
+      errorMessage: 'must be a color written #rgb or #rrggbb',
+      description: 'page accent color',
+    }),
     /** Directory for the embedded database, development master key and outbox. */
     dataDir: Type.String({ default: './data', description: 'data directory' }),
     /** postgres://… to use PostgreSQL; unset means SQLite in dataDir. */
@@ -107,6 +125,8 @@ export const ENV_VARS: Record<string, keyof Static<typeof ConfigSchema>> = {
   TESSERA_PUBLIC_URL: 'publicUrl',
   TESSERA_DATA_DIR: 'dataDir',
   TESSERA_PRODUCT_NAME: 'productName',
+  TESSERA_LOGO_URL: 'logoUrl',
+  TESSERA_ACCENT_COLOR: 'accentColor',
   DATABASE_URL: 'databaseUrl',
   REDIS_URL: 'redisUrl',
   TESSERA_MASTER_KEY: 'masterKey',
@@ -225,6 +245,8 @@ export function loadConfig(
   const webauthnRpId = config.webauthnRpId ?? publicUrl.hostname
   if (config.webauthnOrigins.length === 0) config.webauthnOrigins = [publicUrl.origin]
   problems.push(...webauthnProblems(webauthnRpId, config.webauthnOrigins))
+  if (config.logoUrl?.startsWith('https://') && !URL.canParse(config.logoUrl))
+    problems.push(`logoUrl: ${config.logoUrl} is not a valid URL`)
 
   let masterKey = config.masterKey
   if (masterKey) {
@@ -291,7 +313,8 @@ function optionProblems(value: Record<string, unknown>): string[] {
     if (!error) continue
     const allowed = (schema as { anyOf?: { const?: unknown }[] }).anyOf?.map((member) => member.const)
     const oneOf = allowed?.every((c) => c !== undefined) ? `must be one of ${allowed.join(', ')}` : undefined
-    problems.push(`${key}: ${oneOf ?? error.message}`)
+    const hint = (schema as { errorMessage?: string }).errorMessage // when a pattern alone says little
+    problems.push(`${key}: ${hint ?? oneOf ?? error.message}`)
   }
   return problems
 }

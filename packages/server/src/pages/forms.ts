@@ -11,13 +11,17 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { Value } from 'typebox/value'
 import { MailToken } from '../accounts/schemas.ts'
 import { AppError, isUnavailableError } from '../core/errors.ts'
-import { messagePage, type PageContext, sendPage } from './render.ts'
+import { pageStrings, sendErrorPage } from './render.ts'
 
 export const FORM_BODY_LIMIT_BYTES = 8 * 1024
 
 export type FormFields = Record<string, string>
 
-export function installFormPosts(app: FastifyInstance, ctx: PageContext): void {
+/**
+ * Form bodies and friendly error pages for one page plugin's context.
+ * (The second parameter is ignored: pages once passed their render context here.)
+ */
+export function installFormPosts(app: FastifyInstance, _legacyContext?: unknown): void {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -32,7 +36,7 @@ export function installFormPosts(app: FastifyInstance, ctx: PageContext): void {
   )
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const s = ctx.strings
+    const s = pageStrings(request)
     if (err instanceof AppError) reply.headers(err.headers) // Retry-After on 429
     const status =
       err instanceof AppError
@@ -51,7 +55,7 @@ export function installFormPosts(app: FastifyInstance, ctx: PageContext): void {
           : status >= 500
             ? s.serverError
             : s.badRequest
-    return sendPage(reply, status, messagePage(ctx, message))
+    return sendErrorPage(reply, status, message)
   })
 }
 

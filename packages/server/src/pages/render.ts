@@ -1,68 +1,231 @@
 /**
- * Rendering for the small server-rendered pages: one layout, one way to send a page.
+ * Rendering of the hosted pages: @fastify/view with Eta, one layout (`layout.eta`), partials
+ * (`partials/*.eta`), each page's `view.eta` in its folder, strings from strings.ts and the brand
+ * from brand.ts. How to add a page: docs/pages.md.
  *
- * - Views build HTML strings; every dynamic value goes through `escapeHtml` (the one in
- *   mail/templates.ts), so a value can never open a tag or leave an attribute.
- * - Pages carry a strict CSP (our own stylesheet, forms only to ourselves, never framed), are
- *   never cached (a page may hold a one-time token) and send no Referer (the token is in the URL).
- *
- * TODO(hosted pages issue): replace with @fastify/view + Eta (autoEscape) and a shared layout.
+ * What every page gets, whoever renders it:
+ * - escaping: Eta's autoEscape is on, so `<%= value %>` can never open a tag or leave an
+ *   attribute; raw `<%~ … %>` prints only partials (which escape their own values) and the view
+ *   inside the layout (render.test.ts fails on any other raw output);
+ * - a strict CSP: our own stylesheets, scripts and images only (plus the logo's origin when it
+ *   is elsewhere), nothing inline, forms posted only to ourselves, never framed;
+ * - never cached (a page may hold a one-time token), no Referer (the token may be in the URL);
+ * - `<html lang>` from the strings, `<title>` = the page title · the product name.
  */
-import type { FastifyReply } from 'fastify'
-import { escapeHtml } from '../mail/templates.ts'
-import { en, type PageStrings } from './strings.ts'
+import { fileURLToPath } from 'node:url'
+import fastifyView from '@fastify/view'
+import { Eta } from 'eta'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { BRAND_STYLESHEET_PATH, type Brand } from './brand.ts'
+import { type Message, type PageStrings, stringsFor } from './strings.ts'
 
-export { escapeHtml }
+/** The templates' root: `layout.eta`, `partials/`, and the page folders beside this file. */
+export const VIEWS_DIR = fileURLToPath(new URL('.', import.meta.url))
 
-export const PAGE_CSP = [
-  "default-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "object-src 'none'",
-].join('; ')
+/** The page CSP for a brand (the logo may live on another origin) and a page's kind of forms. */
+export function pageCsp(brand: Pick<Brand, 'logoOrigin'>, nativeForms = true): string {
+  return [
+    "default-src 'self'",
+    ...(brand.logoOrigin ? [`img-src 'self' ${brand.logoOrigin}`] : []),
+    `form-action ${nativeForms ? "'self'" : "'none'"}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+  ].join('; ')
+}
 
+/** The data a view gets: its own fields, plus `brand` and `s` (the strings) added here. */
+export interface ViewData {
+  /** Plain text: the page's `<h1>`, and its `<title>` before the product name. */
+  title: string
+  /** Module scripts of our own the page loads (`/assets/passkeys.js`); none by default. */
+  scripts?: readonly string[]
+  /** Set by renderPage (`brand`, `s`) and by the layout step (`body`): never by a caller. */
+  brand?: never
+  s?: never
+  body?: never
+  [field: string]: unknown
+}
+
+/**
+ * A problem with a form: the error summary lists it, and the field partial shows it beside
+ * the input whose id is `field` (none: a problem of the whole form, such as wrong credentials).
+ */
+export interface FieldError {
+  field?: string
+  message: string
+}
+
+export interface PageOptions {
+  /**
+   * `false` for a page whose forms only its script submits (with fetch): the CSP then says
+   * `form-action 'none'`, so if the script fails to load, a native submit cannot send the
+   * typed password anywhere.
+   */
+  nativeForms?: boolean
+}
+
+export interface RenderOptions extends PageOptions {
+  /** The request's Accept-Language header, which picks the strings. */
+  acceptLanguage?: string | undefined
+}
+
+/** A rendered page and the headers it must be sent with. */
+export interface RenderedPage {
+  html: string
+  headers: Record<string, string>
+}
+
+const PAGES = Symbol('tessera.pages')
+
+interface PageSettings {
+  brand: Brand
+  csp: { native: string; scripted: string }
+}
+
+/** The Eta engine the pages use (exported for tests of partials). */
+export function createPageEngine(): Eta {
+  // `cache`: each template is read and compiled once, on first use (production behaviour;
+  // templates are part of the code, so a change ships with a restart).
+  return new Eta({ autoEscape: true, cache: true, views: VIEWS_DIR })
+}
+
+/**
+ * Registers @fastify/view at the root (it is infrastructure: every page plugin, each in its own
+ * encapsulated context, renders through it) and remembers the brand for renderPage. Call once,
+ * on the root instance, before the page plugins.
+ */
+export async function installPageViews(app: FastifyInstance, brand: Brand): Promise<void> {
+  await app.register(fastifyView, {
+    engine: { eta: createPageEngine() },
+    root: VIEWS_DIR,
+    layout: 'layout',
+    production: true,
+  })
+  const settings: PageSettings = {
+    brand,
+    csp: { native: pageCsp(brand, true), scripted: pageCsp(brand, false) },
+  }
+  app.decorate(PAGES, settings)
+}
+
+function settingsOf(app: FastifyInstance): PageSettings {
+  const settings = (app as unknown as { [PAGES]?: PageSettings })[PAGES]
+  if (!settings) throw new Error('installPageViews(app, brand) must run before a page is rendered')
+  return settings
+}
+
+/**
+ * Renders `view` (`'<page folder>/view'`, relative to pages/) inside the layout, with `data`
+ * plus `it.brand` and `it.s`, and returns the HTML with the headers to send it with. For code
+ * that answers outside a Fastify reply (oidc-provider's own pages); routes use sendView.
+ */
+export async function renderPage(
+  app: FastifyInstance,
+  view: string,
+  data: ViewData,
+  options: RenderOptions = {},
+): Promise<RenderedPage> {
+  const { brand, csp } = settingsOf(app)
+  const scripts = data.scripts ?? []
+  for (const src of scripts) {
+    // Our own files only: the CSP would block anything else, and a page must not silently break.
+    if (!/^\/(?![/\\])/.test(src)) throw new Error(`page script ${src} is not a path on this server`)
+  }
+  const html = await app.view(view, { ...data, scripts, brand, s: stringsFor(options.acceptLanguage) })
+  return {
+    html,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': options.nativeForms === false ? csp.scripted : csp.native,
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+    },
+  }
+}
+
+/**
+ * The one way a route sends a page: renders `view` (`'<page folder>/view'`, relative to pages/)
+ * inside the layout and sends it with `status` and the page headers (CSP, no-store,
+ * no-referrer). The view reads `data` as `it.<field>`, the strings for the request's language
+ * as `it.s`, and the brand as `it.brand`. Rendering errors reject, so they reach the
+ * context's error handler.
+ *
+ * @example
+ *   const s = pageStrings(req).resetPassword
+ *   return sendView(reply, 200, 'reset-password/view', { title: s.title, token, errors: [] })
+ */
+export async function sendView(
+  reply: FastifyReply,
+  status: number,
+  view: string,
+  data: ViewData,
+  options: PageOptions = {},
+): Promise<FastifyReply> {
+  const acceptLanguage = reply.request.headers['accept-language']
+  const page = await renderPage(reply.server, view, data, { ...options, acceptLanguage })
+  return reply.status(status).headers(page.headers).send(page.html)
+}
+
+/** A page that only says something: `message.title` and one paragraph, `message.body`. */
+export function sendMessage(reply: FastifyReply, status: number, message: Message): Promise<FastifyReply> {
+  return sendView(reply, status, 'message/view', { title: message.title, text: message.body })
+}
+
+/**
+ * A friendly error page: a title, one paragraph, and, when given, the error's code (an OAuth
+ * `error` such as `invalid_request`) shown small for support. Never internal detail.
+ */
+export function sendErrorPage(
+  reply: FastifyReply,
+  status: number,
+  message: Message & { code?: string | undefined },
+): Promise<FastifyReply> {
+  return sendView(reply, status, 'error/view', {
+    title: message.title,
+    text: message.body,
+    code: message.code,
+  })
+}
+
+/** The strings for this request's language (what routes use for titles and field errors). */
+export function pageStrings(request: FastifyRequest): PageStrings {
+  return stringsFor(request.headers['accept-language'])
+}
+
+// Transitional: the previous string-building API, kept only while pages/interaction (written
+// against it) moves to sendView / renderPage. TODO(hosted pages issue): delete with its last user.
+
+/** @deprecated views get the brand and strings from renderPage / sendView. */
 export interface PageContext {
   productName: string
   strings: PageStrings
 }
 
+/** @deprecated see PageContext. */
 export function pageContext(productName: string): PageContext {
-  return { productName, strings: en }
+  return { productName, strings: stringsFor(undefined) }
 }
 
-/** A whole document. `body` is trusted HTML built by a view; `title` is plain text. */
+/** @deprecated the CSP of a page without an off-site logo; sendView always sends the right one. */
+export const PAGE_CSP = pageCsp({ logoOrigin: undefined })
+
+let legacyEngine: Eta | undefined
+
+/** @deprecated `body` is trusted HTML, wrapped in layout.eta (without the logo: no brand here). */
 export function layout(ctx: PageContext, title: string, body: string): string {
-  const product = escapeHtml(ctx.productName)
-  return `<!doctype html>
-<html lang="${escapeHtml(ctx.strings.lang)}">
-  <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>${escapeHtml(title)} · ${product}</title>
-    <link rel="stylesheet" href="/assets/page.css">
-  </head>
-  <body>
-    <main>
-      <p class="product">${product}</p>
-      <h1>${escapeHtml(title)}</h1>
-${body}
-    </main>
-  </body>
-</html>
-`
+  legacyEngine ??= createPageEngine()
+  const brand: Brand = {
+    productName: ctx.productName,
+    logoUrl: undefined,
+    logoOrigin: undefined,
+    stylesheet: '',
+    stylesheetHref: BRAND_STYLESHEET_PATH,
+  }
+  return legacyEngine.render('layout', { title, body, scripts: [], brand, s: ctx.strings })
 }
 
-/** A page that only says something: a title and one paragraph of plain text. */
-export function messagePage(ctx: PageContext, message: { title: string; body: string }): string {
-  return layout(ctx, message.title, `      <p>${escapeHtml(message.body)}</p>`)
-}
-
-/** A mailed link opened without its token (cut off by a mail client, or copied in part). */
-export function linkIncompletePage(ctx: PageContext): string {
-  return messagePage(ctx, ctx.strings.linkIncomplete)
-}
-
+/** @deprecated use sendView. */
 export function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
   return reply
     .status(status)

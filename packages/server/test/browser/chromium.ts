@@ -1,6 +1,7 @@
 /** Debian's Chromium for the browser tests, driven by playwright-core: how to launch it, when to skip. */
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
+import type { Page } from 'playwright-core'
 
 export const CHROMIUM = '/usr/bin/chromium'
 export const CHROMIUM_ARGS = [
@@ -27,4 +28,21 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port))
     })
   })
+}
+
+/** Collects what would show a broken page: script errors, CSP reports, failed responses. */
+export function watchProblems(page: Page, expectedStatuses: number[] = []): string[] {
+  const problems: string[] = []
+  const ours = (url: string) => !url.endsWith('/favicon.ico')
+  page.on('pageerror', (err) => problems.push(err.message))
+  page.on('console', (message) => {
+    // Failed loads are judged by their responses below; CSP violations and the like land here.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+      problems.push(message.text())
+  })
+  page.on('response', (response) => {
+    if (response.status() >= 400 && ours(response.url()) && !expectedStatuses.includes(response.status()))
+      problems.push(`${response.status()} ${response.url()}`)
+  })
+  return problems
 }

@@ -5,30 +5,13 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { type Browser, chromium } from 'playwright-core'
 import { bearer, login, register } from '../factories.ts'
 import { buildTestApp, type TestApp } from '../harness.ts'
 import { linkIn, mailTo } from '../mail.ts'
-import { CHROMIUM, CHROMIUM_ARGS, freePort, skipWithoutChromium as skip } from './chromium.ts'
+import { CHROMIUM, CHROMIUM_ARGS, freePort, skipWithoutChromium as skip, watchProblems } from './chromium.ts'
 
 const NEW_PASSWORD = 'a brand new passphrase'
-
-/** Collects what would show a broken page: script errors, CSP reports, failed responses. */
-function watchProblems(page: Page, expectedStatuses: number[] = []): string[] {
-  const problems: string[] = []
-  const ours = (url: string) => !url.endsWith('/favicon.ico')
-  page.on('pageerror', (err) => problems.push(err.message))
-  page.on('console', (message) => {
-    // Failed loads are judged by their responses below; CSP violations and the like land here.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
-      problems.push(message.text())
-  })
-  page.on('response', (response) => {
-    if (response.status() >= 400 && ours(response.url()) && !expectedStatuses.includes(response.status()))
-      problems.push(`${response.status()} ${response.url()}`)
-  })
-  return problems
-}
 
 describe('mailed-link pages in a real browser', { skip }, () => {
   let t: TestApp

@@ -1,28 +1,19 @@
 /**
  * The passkeys page (`GET /passkeys`): sign in with a password or a passkey, add a passkey.
- * Static HTML and a script module from this folder, the shared stylesheet (pages/assets), plus
+ * The view (the shared layout) plus a script module from this folder and
  * @simplewebauthn/browser's ES module build from node_modules. No inline script or style, so the
- * page runs under a strict CSP.
+ * page runs under the strict page CSP; its forms are submitted by the script only (`form-action
+ * 'none'`).
  *
- * TODO(hosted pages issue): render through @fastify/view + Eta with the shared layout, and keep
- * tokens server-side in a cookie session instead of in page memory.
+ * TODO(hosted pages issue): keep tokens server-side in a cookie session instead of in page memory.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
-
-/** Only our own files, nothing inline, never framed, forms never submitted natively. */
-const PAGE_CSP = [
-  "default-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ')
+import { pageStrings, sendView } from '../render.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const page = readFileSync(join(here, 'view.html'))
 const pageScript = readFileSync(join(here, 'passkeys.js'))
 
 /** Every module of the library, read once: the URL path can only name one of these files. */
@@ -41,12 +32,14 @@ const sendScript = (reply: FastifyReply, body: Buffer) =>
 export const passkeyPageRoutes: FastifyPluginAsync = async (app) => {
   const library = browserLibrary()
 
-  app.get('/passkeys', { schema: { hide: true } }, async (_req, reply) =>
-    reply
-      .type('text/html; charset=utf-8')
-      .header('content-security-policy', PAGE_CSP)
-      .header('cache-control', 'no-store')
-      .send(page),
+  app.get('/passkeys', { schema: { hide: true } }, async (req, reply) =>
+    sendView(
+      reply,
+      200,
+      'passkeys/view',
+      { title: pageStrings(req).passkeys.title, scripts: ['/assets/passkeys.js'] },
+      { nativeForms: false },
+    ),
   )
 
   app.get('/assets/passkeys.js', { schema: { hide: true } }, async (_req, reply) =>

@@ -7,50 +7,63 @@
  *   refused password re-renders the form with the link still usable; a used, expired or unknown
  *   token gets a friendly 400 page; success ends every session of the account.
  */
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { AppError } from '../../core/errors.ts'
 import { clientInfo } from '../../core/http.ts'
-import type { PasswordService } from '../../passwords/service.ts'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../passwords/policy.ts'
+import { type PasswordService, RESET_TOKEN_TTL_MINUTES } from '../../passwords/service.ts'
 import { assertSameOriginPost, formField, installFormPosts, isMailToken, linkToken } from '../forms.ts'
-import { linkIncompletePage, pageContext, sendPage } from '../render.ts'
-import { type FormError, linkInvalidPage, passwordChangedPage, resetForm } from './view.ts'
+import { type FieldError, pageStrings, sendMessage, sendView } from '../render.ts'
 
 export const resetPasswordPageRoutes: FastifyPluginAsync<{
   passwords: PasswordService
-  productName: string
   publicUrl: string
-}> = async (app, { passwords, productName, publicUrl }) => {
-  const ctx = pageContext(productName)
-  const s = ctx.strings.resetPassword
+}> = async (app, { passwords, publicUrl }) => {
   const publicOrigin = new URL(publicUrl).origin
-  installFormPosts(app, ctx)
+  installFormPosts(app)
+
+  /** The form, or the form again with one error (the field ids are the view's). */
+  const sendForm = (reply: FastifyReply, token: string, error?: FieldError) =>
+    sendView(reply, error ? 400 : 200, 'reset-password/view', {
+      title: pageStrings(reply.request).resetPassword.title,
+      token,
+      errors: error ? [error] : [],
+      minLength: PASSWORD_MIN_LENGTH,
+      maxLength: PASSWORD_MAX_LENGTH,
+    })
+  const sendLinkInvalid = (reply: FastifyReply) => {
+    const s = pageStrings(reply.request).resetPassword
+    return sendMessage(reply, 400, { title: s.invalidTitle, body: s.invalid(RESET_TOKEN_TTL_MINUTES) })
+  }
 
   app.get('/reset-password', { schema: { hide: true } }, async (req, reply) => {
     const token = linkToken(req)
-    if (!token) return sendPage(reply, 400, linkIncompletePage(ctx))
-    return sendPage(reply, 200, resetForm(ctx, token))
+    if (!token) return sendMessage(reply, 400, pageStrings(req).linkIncomplete)
+    return sendForm(reply, token)
   })
 
   app.post('/reset-password', { schema: { hide: true } }, async (req, reply) => {
     assertSameOriginPost(req, publicOrigin)
+    const s = pageStrings(req).resetPassword
     const token = formField(req.body, 'token')
-    if (!isMailToken(token)) return sendPage(reply, 400, linkInvalidPage(ctx))
+    if (!isMailToken(token)) return sendLinkInvalid(reply)
     const newPassword = formField(req.body, 'newPassword') ?? ''
     const confirmPassword = formField(req.body, 'confirmPassword') ?? ''
-    const refuse = (error: FormError) => sendPage(reply, 400, resetForm(ctx, token, error))
 
-    if (newPassword === '') return refuse({ field: 'newPassword', message: s.passwordMissing })
-    if (newPassword !== confirmPassword) return refuse({ field: 'confirmPassword', message: s.mismatch })
+    if (newPassword === '')
+      return sendForm(reply, token, { field: 'new-password', message: s.passwordMissing })
+    if (newPassword !== confirmPassword)
+      return sendForm(reply, token, { field: 'confirm-password', message: s.mismatch })
     try {
       await passwords.resetPassword({ token, newPassword }, clientInfo(req))
     } catch (err) {
       if (!(err instanceof AppError)) throw err
-      if (err.code === 'reset_token_invalid') return sendPage(reply, 400, linkInvalidPage(ctx))
+      if (err.code === 'reset_token_invalid') return sendLinkInvalid(reply)
       // The policy's reason is meant for the user ("use between 8 and 256 characters").
       if (err.code === 'weak_password')
-        return refuse({ field: 'newPassword', message: s.weak(err.detail ?? err.code) })
+        return sendForm(reply, token, { field: 'new-password', message: s.weak(err.detail ?? err.code) })
       throw err
     }
-    return sendPage(reply, 200, passwordChangedPage(ctx))
+    return sendMessage(reply, 200, { title: s.doneTitle, body: s.done })
   })
 }
