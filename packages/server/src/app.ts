@@ -36,12 +36,14 @@ import { createPasskeyService } from './mfa/passkeys.ts'
 import { mfaRoutes } from './mfa/routes.ts'
 import { createMfaService } from './mfa/service.ts'
 import { createSmsService } from './mfa/sms.ts'
+import { createOidc, installOidc } from './oidc/install.ts'
 import { createTwilioSmsProvider } from './mfa/sms-provider.ts'
 import { smsRoutes } from './mfa/sms-routes.ts'
 import { pageAssetRoutes } from './pages/assets/routes.ts'
 import { createBrand } from './pages/brand.ts'
 import { passkeyPageRoutes } from './pages/passkeys/routes.ts'
 import { installPageViews } from './pages/render.ts'
+import { forgotPasswordPageRoutes } from './pages/forgot-password/routes.ts'
 import { resetPasswordPageRoutes } from './pages/reset-password/routes.ts'
 import { verifyEmailPageRoutes } from './pages/verify-email/routes.ts'
 import { createPasswordChecker } from './passwords/checker.ts'
@@ -57,7 +59,6 @@ import { sessionRoutes } from './sessions/routes.ts'
 import { createSessionService } from './sessions/service.ts'
 import { createAccessTokens } from './tokens/access-tokens.ts'
 import { createKeyRing } from './tokens/keys.ts'
-import { discoveryRoutes } from './tokens/routes.ts'
 
 export const VERSION = '0.1.0'
 
@@ -252,8 +253,18 @@ async function assemble(
     ipRateLimitPerMinute: config.authRateLimitPerMinute,
   })
   const admin = createAdminService({ db, accounts, sessions, mfa, audit })
-  // validateMetadata: oidc-provider's Client.validate, once the provider is wired in.
-  const clients = createClientService({ db, box, clock, audit, validateMetadata: undefined })
+  const oidcDeps = { config, db, clock, box, keys, accounts, sessions, passkeys }
+  const oidc = createOidc(oidcDeps, () => app)
+  const clients = createClientService({
+    db,
+    box,
+    clock,
+    audit,
+    // Whatever the provider would refuse to load is refused at registration.
+    validateMetadata: async (metadata) => {
+      await oidc.current().Client.validate(metadata as never)
+    },
+  })
   const apiResources = createApiResourceService({
     db,
     clock,
@@ -303,7 +314,6 @@ async function assemble(
 
   // Routes
   await app.register(healthRoutes, { db, kv, metrics })
-  await app.register(discoveryRoutes, { keys, issuer: config.publicUrl })
   await app.register(sessionRoutes, { sessions, requireUser })
   await app.register(accountRoutes, { accounts, requireUser })
   await app.register(emailRoutes, { emailVerification, requireUser })
@@ -316,9 +326,11 @@ async function assemble(
   const pages = { publicUrl: config.publicUrl }
   await app.register(verifyEmailPageRoutes, { emailVerification, ...pages })
   await app.register(resetPasswordPageRoutes, { passwords, ...pages })
+  await app.register(forgotPasswordPageRoutes, { passwords, ...pages })
   await app.register(adminRoutes, { admin, requireAdmin })
   await app.register(clientRoutes, { clients, requireAdmin })
   await app.register(apiResourceRoutes, { apiResources, requireAdmin })
+  await installOidc(app, oidc, oidcDeps)
 
   app.addHook('onClose', async () => {
     await mailer.close() // first: deferred mail tasks still use the database

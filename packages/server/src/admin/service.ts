@@ -15,6 +15,7 @@ import type { AuditLog } from '../audit/service.ts'
 import type { DB } from '../core/db-schema.ts'
 import type { ClientInfo } from '../core/http.ts'
 import type { MfaService } from '../mfa/service.ts'
+import { deleteAccountModels } from '../oidc/adapter.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 import { assertAcceptablePassword } from '../passwords/policy.ts'
 import type { SessionService } from '../sessions/service.ts'
@@ -83,7 +84,7 @@ export function createAdminService(deps: {
     },
 
     /**
-     * Sets `disabled_at` and ends every session. Repeating it is harmless and ends any session
+     * Sets `disabled_at` and ends every session, first-party and OIDC (with its grants). Repeating it is harmless and ends any session
      * that a sign-in racing the first call may have started.
      */
     async disableUser(actor: Actor, id: string): Promise<AdminUser> {
@@ -92,6 +93,7 @@ export function createAdminService(deps: {
         await existing(id, trx)
         const changed = await accounts.setDisabled(id, true, trx)
         const ids = await sessions.revokeSessionsIn(trx, id, undefined, 'account_disabled')
+        await deleteAccountModels(trx, id) // OIDC sessions, grants and tokens
         if (changed || ids.length > 0) {
           await audit.record(
             {
@@ -137,6 +139,7 @@ export function createAdminService(deps: {
       const ended = await db.transaction().execute(async (trx) => {
         // Revoked first only to learn which sessions to announce: the rows go with the account.
         const ids = await sessions.revokeSessionsIn(trx, id, undefined, 'account_deleted')
+        await deleteAccountModels(trx, id) // OIDC sessions, grants and tokens
         if (!(await accounts.deleteAccount(id, trx))) throw adminErrors.userNotFound()
         await audit.record(
           {

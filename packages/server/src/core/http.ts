@@ -29,7 +29,7 @@ export interface EdgeOptions {
  * may not be framed, sniffed or run; pages that need more (the docs, /passkeys) set their own
  * Content-Security-Policy on their routes.
  */
-function securityHeaders(https: boolean): Record<string, string> {
+export function securityHeaders(https: boolean): Record<string, string> {
   return {
     'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
     'x-content-type-options': 'nosniff',

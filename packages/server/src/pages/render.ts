@@ -16,18 +16,22 @@ import { fileURLToPath } from 'node:url'
 import fastifyView from '@fastify/view'
 import { Eta } from 'eta'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { BRAND_STYLESHEET_PATH, type Brand } from './brand.ts'
+import type { Brand } from './brand.ts'
 import { type Message, type PageStrings, stringsFor } from './strings.ts'
 
 /** The templates' root: `layout.eta`, `partials/`, and the page folders beside this file. */
 export const VIEWS_DIR = fileURLToPath(new URL('.', import.meta.url))
 
 /** The page CSP for a brand (the logo may live on another origin) and a page's kind of forms. */
-export function pageCsp(brand: Pick<Brand, 'logoOrigin'>, nativeForms = true): string {
+export function pageCsp(
+  brand: Pick<Brand, 'logoOrigin'>,
+  nativeForms = true,
+  formRedirects: string[] = [],
+): string {
   return [
     "default-src 'self'",
     ...(brand.logoOrigin ? [`img-src 'self' ${brand.logoOrigin}`] : []),
-    `form-action ${nativeForms ? "'self'" : "'none'"}`,
+    `form-action ${nativeForms ? ["'self'", ...formRedirects].join(' ') : "'none'"}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",
     "object-src 'none'",
@@ -63,6 +67,12 @@ export interface PageOptions {
    * typed password anywhere.
    */
   nativeForms?: boolean
+  /**
+   * Origins a form post may end up at through redirects. Browsers apply `form-action` to every
+   * redirect after a submit, and an OIDC step (sign-in, consent) ends by redirecting to the
+   * client's `redirect_uri`, so that origin must be allowed on its page.
+   */
+  formRedirects?: string[]
 }
 
 export interface RenderOptions extends PageOptions {
@@ -137,7 +147,12 @@ export async function renderPage(
     html,
     headers: {
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': options.nativeForms === false ? csp.scripted : csp.native,
+      'content-security-policy':
+        options.nativeForms === false
+          ? csp.scripted
+          : options.formRedirects?.length
+            ? pageCsp(settingsOf(app).brand, true, options.formRedirects)
+            : csp.native,
       'cache-control': 'no-store',
       'referrer-policy': 'no-referrer',
     },
@@ -191,47 +206,4 @@ export function sendErrorPage(
 /** The strings for this request's language (what routes use for titles and field errors). */
 export function pageStrings(request: FastifyRequest): PageStrings {
   return stringsFor(request.headers['accept-language'])
-}
-
-// Transitional: the previous string-building API, kept only while pages/interaction (written
-// against it) moves to sendView / renderPage. TODO(hosted pages issue): delete with its last user.
-
-/** @deprecated views get the brand and strings from renderPage / sendView. */
-export interface PageContext {
-  productName: string
-  strings: PageStrings
-}
-
-/** @deprecated see PageContext. */
-export function pageContext(productName: string): PageContext {
-  return { productName, strings: stringsFor(undefined) }
-}
-
-/** @deprecated the CSP of a page without an off-site logo; sendView always sends the right one. */
-export const PAGE_CSP = pageCsp({ logoOrigin: undefined })
-
-let legacyEngine: Eta | undefined
-
-/** @deprecated `body` is trusted HTML, wrapped in layout.eta (without the logo: no brand here). */
-export function layout(ctx: PageContext, title: string, body: string): string {
-  legacyEngine ??= createPageEngine()
-  const brand: Brand = {
-    productName: ctx.productName,
-    logoUrl: undefined,
-    logoOrigin: undefined,
-    stylesheet: '',
-    stylesheetHref: BRAND_STYLESHEET_PATH,
-  }
-  return legacyEngine.render('layout', { title, body, scripts: [], brand, s: ctx.strings })
-}
-
-/** @deprecated use sendView. */
-export function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
-  return reply
-    .status(status)
-    .type('text/html; charset=utf-8')
-    .header('content-security-policy', PAGE_CSP)
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .send(html)
 }

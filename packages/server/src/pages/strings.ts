@@ -46,6 +46,17 @@ export const en = {
       `Too many attempts. Wait ${minutesOf(retryAfterSeconds)}, then try again.`,
     emailNotVerified: 'Confirm your email address first: open the link we emailed you, then sign in again.',
     passkeyFailed: 'The passkey could not be used. Try again, or sign in with your password.',
+    accountDisabled: 'This account is disabled. Contact your administrator.',
+    signInExpired: 'That sign-in took too long or had too many wrong codes. Sign in again.',
+  },
+  forgotPassword: {
+    title: 'Reset your password',
+    intro: 'Enter the email address of your account. We will send you a link to choose a new password.',
+    email: 'Email address',
+    submit: 'Send the link',
+    emailInvalid: 'Enter an email address like name@example.com.',
+    sentTitle: 'Check your email',
+    sent: 'If an account uses this address, a link to reset its password is on its way. It works once, for a short time.',
   },
   register: {
     title: 'Create your account',
@@ -66,6 +77,8 @@ export const en = {
     /** `reason` comes from the password policy ("use between 8 and 256 characters"). */
     weakPassword: (reason: string) => `This password cannot be used: ${reason}.`,
     commonPassword: 'This password is one of the most commonly used, so it is easy to guess. Choose another.',
+    checkEmailTitle: 'Check your email',
+    checkEmail: 'We sent you a link to confirm your address. Open it, then come back here and sign in.',
   },
   mfa: {
     title: 'Confirm it’s you',

@@ -28,6 +28,7 @@ import type { PasswordChecker } from '../passwords/checker.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 import { assertAcceptablePassword } from '../passwords/policy.ts'
 import type { AccessTokens } from '../tokens/access-tokens.ts'
+import { createCredentialChecks } from './credentials.ts'
 import { sessionErrors } from './errors.ts'
 import type { SessionLiveness } from './liveness.ts'
 import { createReauthentication } from './reauthentication.ts'
@@ -170,85 +171,73 @@ export function createSessionService(deps: SessionDeps) {
     if (ended.length > 0) await audit.record({ type: 'logout', accountId, sessionId, client })
   }
 
+  const { checkCredentials, checkSecondFactor, checkPasskeyAccount } = createCredentialChecks(
+    deps,
+    ipLimits.login,
+  )
+
+  /**
+   * A new account (and, when asked and no email verification is required first, its first
+   * session) as one transaction; the verification mail goes out after the commit.
+   */
+  async function createRegisteredAccount(input: RegisterBody, client: ClientInfo, withSession: boolean) {
+    await consumeOrThrow(ipLimits.register, client.ip)
+    assertAcceptablePassword(input.password, input.email)
+    const passwordHash = await deps.hasher.hash(input.password)
+    const { account, started, sendVerification } = await db.transaction().execute(async (trx) => {
+      const account = await deps.accounts.createAccount(
+        { email: input.email, passwordHash, name: input.name },
+        trx,
+      )
+      const sendVerification = await deps.emailVerification.issueVerification(trx, account, client)
+      // No session until the address is proven: the user signs in after following the link.
+      const started =
+        withSession && !deps.emailVerification.required
+          ? await startSession(trx, account, ['pwd'], client)
+          : undefined
+      await audit.record(
+        { type: 'account.registered', accountId: account.id, sessionId: started?.session.id, client },
+        trx,
+      )
+      return { account, started, sendVerification }
+    })
+    sendVerification() // after the commit: never mail a link whose token was rolled back
+    return { account, started }
+  }
+
   return {
     startSession,
 
     async register(input: RegisterBody, client: ClientInfo): Promise<TokenBody | VerificationRequired> {
-      await consumeOrThrow(ipLimits.register, client.ip)
-      assertAcceptablePassword(input.password, input.email)
-      const passwordHash = await deps.hasher.hash(input.password)
-      const { account, started, sendVerification } = await db.transaction().execute(async (trx) => {
-        const account = await deps.accounts.createAccount(
-          { email: input.email, passwordHash, name: input.name },
-          trx,
-        )
-        const sendVerification = await deps.emailVerification.issueVerification(trx, account, client)
-        if (deps.emailVerification.required) {
-          // No session until the address is proven: the user signs in after following the link.
-          await audit.record({ type: 'account.registered', accountId: account.id, client }, trx)
-          return { account, started: undefined, sendVerification }
-        }
-        const started = await startSession(trx, account, ['pwd'], client)
-        await audit.record(
-          { type: 'account.registered', accountId: account.id, sessionId: started.session.id, client },
-          trx,
-        )
-        return { account, started, sendVerification }
-      })
-      sendVerification() // after the commit: never mail a link whose token was rolled back
+      const { account, started } = await createRegisteredAccount(input, client, true)
       if (!started) return { user: toUser(account), verificationRequired: true }
       return tokenBody(account, started.session, started.refreshToken, 'register')
     },
 
+    /** Sign-up on the hosted pages: the account only (the OIDC provider keeps the browser session). */
+    async registerAccount(input: RegisterBody, client: ClientInfo) {
+      const { account } = await createRegisteredAccount(input, client, false)
+      return { account, verificationRequired: deps.emailVerification.required }
+    },
+
+    checkCredentials,
+    checkSecondFactor,
+    checkPasskeyAccount,
+
     async login(input: LoginBody, client: ClientInfo): Promise<TokenBody | MfaRequired> {
-      await consumeOrThrow(ipLimits.login, client.ip)
-      const account = await deps.accounts.findByEmail(input.email)
-      const passwordOk = await deps.passwords
-        .check(account, input.email, input.password, client, 'credentials')
-        .catch((err: unknown) => {
-          if ((err as { code?: string }).code === 'account_locked')
-            metrics.loginOutcomes.inc({ outcome: 'locked' })
-          throw err
-        })
-      if (!passwordOk || !account) {
-        metrics.loginOutcomes.inc({ outcome: 'failed' })
-        throw sessionErrors.invalidCredentials()
-      }
-      if (account.disabled_at !== null) {
-        metrics.loginOutcomes.inc({ outcome: 'disabled' })
-        throw sessionErrors.accountDisabled()
-      }
-      // Only after the right password, so this answer reveals nothing to someone guessing.
-      deps.emailVerification.assertSignInAllowed(account)
-      if (deps.hasher.needsRehash(account.password_hash!)) {
-        await deps.accounts.setPasswordHash(account.id, await deps.hasher.hash(input.password))
-      }
-      const { required, methods } = await deps.mfa.secondStep(account.id)
-      if (required) {
-        metrics.loginOutcomes.inc({ outcome: 'mfa_required' })
-        return { mfaRequired: true, mfaToken: await deps.mfa.startChallenge(account.id, ['pwd']), methods }
-      }
-      return signIn(account, ['pwd'], client, 'password')
+      const { account, mfa } = await checkCredentials(input, client)
+      return mfa ?? signIn(account, ['pwd'], client, 'password')
     },
 
     /** The second step of a login that needs MFA (`mfaToken` from login). */
     async completeMfa(input: MfaLoginBody, client: ClientInfo): Promise<TokenBody> {
-      await consumeOrThrow(ipLimits.login, client.ip)
-      const { mfaToken, ...proof } = input
-      const { accountId, amr } = await deps.mfa.completeChallenge(mfaToken, proof, client)
-      const account = await deps.accounts.findById(accountId)
-      if (!account) throw sessionErrors.invalidCredentials()
-      if (account.disabled_at !== null) throw sessionErrors.accountDisabled()
+      const { account, amr } = await checkSecondFactor(input, client)
       return signIn(account, amr, client, 'mfa')
     },
 
     /** Sign-in with a passkey alone: the caller has verified the assertion. */
     async signInWithPasskey(accountId: string, amr: string[], client: ClientInfo): Promise<TokenBody> {
-      const account = await deps.accounts.findById(accountId)
-      if (!account) throw sessionErrors.invalidCredentials()
-      if (account.disabled_at !== null) throw sessionErrors.accountDisabled()
-      deps.emailVerification.assertSignInAllowed(account)
-      return signIn(account, amr, client, 'passkey')
+      return signIn(await checkPasskeyAccount(accountId), amr, client, 'passkey')
     },
 
     ...createReauthentication(deps),

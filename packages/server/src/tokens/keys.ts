@@ -97,11 +97,14 @@ export function createKeyRing(options: KeyRingOptions) {
   let active: ActiveKey | undefined
   let published = new Map<string, PublicKey>()
   let jwks: { keys: JWK[] } = { keys: [] }
+  let rows: SigningKeyRow[] = []
   let lastLoad = 0
   let timer: NodeJS.Timeout | undefined
+  const changeListeners: Array<() => void> = []
 
   async function load(): Promise<void> {
-    const rows = await listPublishedKeys(options.db, options.clock.now())
+    const previousKids = rows.map((r) => r.kid).join(' ')
+    rows = await listPublishedKeys(options.db, options.clock.now())
     const next = new Map<string, PublicKey>()
     for (const row of rows) {
       const key = (await importJWK(JSON.parse(row.public_jwk), row.alg)) as CryptoKey
@@ -117,6 +120,9 @@ export function createKeyRing(options: KeyRingOptions) {
     published = next
     jwks = { keys: rows.map((r) => JSON.parse(r.public_jwk) as JWK) }
     lastLoad = options.clock.now()
+    if (previousKids !== '' && previousKids !== rows.map((r) => r.kid).join(' ')) {
+      for (const listener of changeListeners) listener()
+    }
   }
 
   return {
@@ -149,6 +155,24 @@ export function createKeyRing(options: KeyRingOptions) {
       return published.get(kid)
     },
     jwks: () => jwks,
+    /**
+     * Every published key as a private JWK, the signing key first: the OIDC provider's key set,
+     * so that its tokens and ours are signed by the same keys and rotate together.
+     */
+    privateJwks(): JWK[] {
+      const ordered = [...rows].sort((a, b) => Number(a.retired_at !== null) - Number(b.retired_at !== null))
+      return ordered.map((r) => ({
+        ...(JSON.parse(r.public_jwk) as JWK),
+        ...(JSON.parse(options.box.decrypt(r.private_jwk, privateContext(r.kid))) as JWK),
+        kid: r.kid,
+        alg: r.alg,
+        use: 'sig',
+      }))
+    },
+    /** Called after a reload that found a different set of keys (a rotation here or elsewhere). */
+    onChange(listener: () => void): void {
+      changeListeners.push(listener)
+    },
   }
 }
 

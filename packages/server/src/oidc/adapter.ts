@@ -1,0 +1,107 @@
+/**
+ * oidc-provider's storage over Kysely: one `oidc_models` row per persisted object, on SQLite and
+ * PostgreSQL alike. The provider calls `new Adapter(modelName)` and then the methods below;
+ * payloads are stored as given, with the fields it looks objects up by copied into columns.
+ *
+ * Clients are not stored here: `Client` reads the admin-registered `oauth_clients` table.
+ */
+
+import type { Kysely } from 'kysely'
+import type { Adapter, AdapterPayload } from 'oidc-provider'
+import type { Clock } from '../core/clock.ts'
+import type { DB, OidcModelsTable } from '../core/db-schema.ts'
+
+export interface AdapterDeps {
+  db: Kysely<DB>
+  clock: Clock
+  /** Client metadata by client_id (clients/store.ts), decrypted secret included. */
+  findClient(clientId: string): Promise<Record<string, unknown> | undefined>
+}
+
+type Row = Pick<OidcModelsTable, 'payload' | 'expires_at' | 'consumed_at'>
+
+export function createAdapterClass(deps: AdapterDeps): new (name: string) => Adapter {
+  const { db, clock } = deps
+
+  function payloadOf(row: Row | undefined): AdapterPayload | undefined {
+    if (!row || (row.expires_at !== null && row.expires_at <= clock.now())) return undefined
+    const payload = JSON.parse(row.payload) as AdapterPayload
+    if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000)
+    return payload
+  }
+
+  return class KyselyAdapter implements Adapter {
+    readonly model: string
+
+    constructor(model: string) {
+      this.model = model
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      const row = {
+        payload: JSON.stringify(payload),
+        grant_id: payload.grantId ?? null,
+        user_code: payload.userCode ?? null,
+        uid: payload.uid ?? null,
+        account_id: payload.accountId ?? null,
+        expires_at: expiresIn ? clock.now() + expiresIn * 1000 : null,
+      }
+      await db
+        .insertInto('oidc_models')
+        .values({ model: this.model, id, consumed_at: null, ...row })
+        .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet(row))
+        .execute()
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      if (this.model === 'Client') return deps.findClient(id) as Promise<AdapterPayload | undefined>
+      return payloadOf(await this.select().where('id', '=', id).executeTakeFirst())
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return payloadOf(await this.select().where('user_code', '=', userCode).executeTakeFirst())
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return payloadOf(await this.select().where('uid', '=', uid).executeTakeFirst())
+    }
+
+    async consume(id: string): Promise<void> {
+      await db
+        .updateTable('oidc_models')
+        .set({ consumed_at: clock.now() })
+        .where('model', '=', this.model)
+        .where('id', '=', id)
+        .execute()
+    }
+
+    async destroy(id: string): Promise<void> {
+      await db.deleteFrom('oidc_models').where('model', '=', this.model).where('id', '=', id).execute()
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await db.deleteFrom('oidc_models').where('grant_id', '=', grantId).execute()
+    }
+
+    private select() {
+      return db
+        .selectFrom('oidc_models')
+        .select(['payload', 'expires_at', 'consumed_at'])
+        .where('model', '=', this.model)
+    }
+  }
+}
+
+/** Deletes rows that expired more than a minute ago (the provider's clock tolerance is 15 s). */
+export async function sweepExpiredModels(db: Kysely<DB>, now: number): Promise<number> {
+  const result = await db
+    .deleteFrom('oidc_models')
+    .where('expires_at', '<', now - 60_000)
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+/** Ends everything the provider holds for an account: its sessions, grants and tokens. */
+export async function deleteAccountModels(db: Kysely<DB>, accountId: string): Promise<void> {
+  await db.deleteFrom('oidc_models').where('account_id', '=', accountId).execute()
+}

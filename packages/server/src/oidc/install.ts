@@ -1,0 +1,90 @@
+/**
+ * Puts the OpenID Connect provider into the app: the provider itself, its endpoints, the hosted
+ * interaction pages, and a timer that sweeps expired provider rows.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
+import type { AccountService } from '../accounts/service.ts'
+import { findApiResourceByAudience } from '../api-resources/store.ts'
+import { findClientMetadata } from '../clients/store.ts'
+import type { Clock } from '../core/clock.ts'
+import type { Config } from '../core/config.ts'
+import type { SecretBox } from '../core/crypto.ts'
+import type { DB } from '../core/db-schema.ts'
+import { securityHeaders } from '../core/http.ts'
+import type { PasskeyService } from '../mfa/passkeys.ts'
+import { createCsrf } from '../pages/csrf.ts'
+import { createInteractionViews, createProviderPages } from '../pages/interaction/views.ts'
+import { signInAssetRoutes } from '../pages/sign-in/routes.ts'
+import type { SessionService } from '../sessions/service.ts'
+import type { KeyRing } from '../tokens/keys.ts'
+import { sweepExpiredModels } from './adapter.ts'
+import { createConsentMemory } from './consent-memory.ts'
+import { interactionRoutes } from './interactions.ts'
+import { mountProvider } from './mount.ts'
+import { createOidcProvider, type OidcProvider } from './provider.ts'
+
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000
+
+export interface OidcDeps {
+  config: Config
+  db: Kysely<DB>
+  clock: Clock
+  box: SecretBox
+  keys: KeyRing
+  accounts: AccountService
+  sessions: SessionService
+  passkeys: PasskeyService
+}
+
+/** `app` is read when a provider page is first rendered, by when the root instance exists. */
+export function createOidc(deps: OidcDeps, app: () => FastifyInstance): OidcProvider {
+  const { config, db, clock } = deps
+  return createOidcProvider({
+    issuer: config.publicUrl,
+    db,
+    clock,
+    keys: deps.keys,
+    accounts: deps.accounts,
+    masterKey: config.masterKey,
+    signingAlg: config.signingAlg,
+    apiAudience: config.apiAudience,
+    accessTokenTtl: config.accessTokenTtl,
+    sessionMaxTtl: config.sessionMaxTtl,
+    refreshTokenIdleTtl: config.refreshTokenIdleTtl,
+    findClient: (clientId) => findClientMetadata(db, deps.box, clientId),
+    findApiResource: (audience) => findApiResourceByAudience(db, audience),
+    consent: createConsentMemory({ db, clock }),
+    pages: createProviderPages(app),
+  })
+}
+
+export async function installOidc(app: FastifyInstance, oidc: OidcProvider, deps: OidcDeps): Promise<void> {
+  const { config } = deps
+  await mountProvider(app, {
+    oidc,
+    publicUrl: config.publicUrl,
+    headers: securityHeaders(config.publicUrl.startsWith('https://')),
+  })
+  await app.register(signInAssetRoutes)
+  const csrf = createCsrf(config.masterKey)
+  await app.register(interactionRoutes, {
+    oidc,
+    sessions: deps.sessions,
+    accounts: deps.accounts,
+    passkeys: deps.passkeys,
+    consent: oidc.consent,
+    csrf,
+    views: createInteractionViews({ oidc, csrf }),
+    publicUrl: config.publicUrl,
+  })
+  const sweep = setInterval(
+    () =>
+      void sweepExpiredModels(deps.db, deps.clock.now()).catch((err) =>
+        app.log.warn({ err }, 'oidc sweep failed'),
+      ),
+    SWEEP_INTERVAL_MS,
+  )
+  sweep.unref()
+  app.addHook('onClose', async () => clearInterval(sweep))
+}

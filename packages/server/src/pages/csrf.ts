@@ -1,0 +1,25 @@
+/**
+ * CSRF tokens for the hosted sign-in pages. A token is an HMAC of what the form acts on (e.g.
+ * `interaction:<uid>`) under a key derived from the master key: nothing is stored, every instance
+ * agrees, and a token from one interaction is worthless for another. Forms also pass the
+ * same-origin check of forms.ts; the interaction itself is bound to the browser by the provider's
+ * cookie, so a page from another site can neither read nor forge a working form.
+ */
+import { createHmac, hkdfSync } from 'node:crypto'
+import { constantTimeEqual } from '../core/crypto.ts'
+
+export interface Csrf {
+  token(binding: string): string
+  verify(binding: string, token: string | undefined): boolean
+}
+
+export function createCsrf(masterKey: string): Csrf {
+  const key = Buffer.from(
+    hkdfSync('sha256', Buffer.from(masterKey, 'base64url'), Buffer.alloc(0), 'tessera page csrf', 32),
+  )
+  const token = (binding: string) => createHmac('sha256', key).update(binding).digest('base64url')
+  return {
+    token,
+    verify: (binding, candidate) => candidate !== undefined && constantTimeEqual(token(binding), candidate),
+  }
+}
