@@ -105,7 +105,13 @@ export interface CodeFlowStats {
 
 /** Average cores busy while a phase was measured. */
 export interface CpuShare {
+  /** All the server's threads: the main thread, the libuv threadpool (argon2id, crypto jobs), GC. */
   server: number
+  /**
+   * The server's main (JavaScript) thread alone. One process cannot go past one core of it, so
+   * 1 s / its CPU per request bounds the rate of a phase that does not wait on the threadpool.
+   */
+  serverMainThread?: number
   load: number
   /** Everything else on the machine: other processes, the kernel, the orchestrator. */
   other: number

@@ -76,8 +76,14 @@ export function evaluate(
 export const serverCpuPerRequestUs = (r: PhaseResult) =>
   r.cpu && r.rate > 0 ? (r.cpu.server / r.rate) * 1e6 : 0
 
+/** The main thread's share of it; undefined where /proc has no per-thread figures. */
+export const mainThreadCpuPerRequestUs = (r: PhaseResult) =>
+  r.cpu?.serverMainThread !== undefined && r.rate > 0 ? (r.cpu.serverMainThread / r.rate) * 1e6 : undefined
+
 export const cpuText = (c: NonNullable<PhaseResult['cpu']>) =>
-  `server ${c.server.toFixed(2)} · load ${c.load.toFixed(2)} · other ${c.other.toFixed(2)} cores`
+  `server ${c.server.toFixed(2)}` +
+  `${c.serverMainThread === undefined ? '' : ` (main thread ${c.serverMainThread.toFixed(2)})`}` +
+  ` · load ${c.load.toFixed(2)} · other ${c.other.toFixed(2)} cores`
 
 export const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
@@ -111,6 +117,7 @@ export function printReport(report: {
       'failed',
       'peak RSS MB',
       'server CPU µs/req',
+      'main thread µs/req',
       'cores server/load/other',
     ],
   ]
@@ -126,6 +133,9 @@ export function printReport(report: {
       String(r.non2xx + r.errors + (r.invalid ?? 0)),
       peak ? fmt(peak, 1) : '-',
       r.cpu && phase !== 'argon2' ? fmt(serverCpuPerRequestUs(r)) : '-',
+      phase !== 'argon2' && mainThreadCpuPerRequestUs(r) !== undefined
+        ? fmt(mainThreadCpuPerRequestUs(r)!)
+        : '-',
       r.cpu ? `${r.cpu.server.toFixed(2)} / ${r.cpu.load.toFixed(2)} / ${r.cpu.other.toFixed(2)}` : '-',
     ])
   }
@@ -139,7 +149,7 @@ export function printReport(report: {
       t.pass ? 'PASS' : `FAIL${t.note ? ` (${t.note})` : ''}`,
     ])
   }
-  console.log(`\n${table(phaseRows, [1, 2, 3, 4, 5, 6, 7])}\n`)
+  console.log(`\n${table(phaseRows, [1, 2, 3, 4, 5, 6, 7, 8])}\n`)
   const flow = results.codeflow
   if (flow?.codeFlow) {
     const { consentAsked, consentRemembered, requestsPerFlow, stepP50Ms } = flow.codeFlow

@@ -12,7 +12,15 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseOptions, threadpoolSize, USAGE, UsageError } from './options.ts'
 import { DEFAULT_PG_URL, dropDatabase, freshDatabase, serverVersion } from './pg.ts'
 import type { HttpPhase, Job, LoadMessage, Phase, PhaseResult } from './protocol.ts'
-import { cpuText, evaluate, failures, fmt, printReport, serverCpuPerRequestUs } from './report.ts'
+import {
+  cpuText,
+  evaluate,
+  failures,
+  fmt,
+  mainThreadCpuPerRequestUs,
+  printReport,
+  serverCpuPerRequestUs,
+} from './report.ts'
 import {
   BENCH_API,
   BENCH_CODE_FLOW_SCOPE,
@@ -328,7 +336,12 @@ async function main(): Promise<void> {
               ...r,
               label: PHASE_LABELS[p],
               ...(peak ? { peakRssMb: peak / MB } : {}),
-              ...(r.cpu && p !== 'argon2' ? { serverCpuPerRequestUs: serverCpuPerRequestUs(r) } : {}),
+              ...(r.cpu && p !== 'argon2'
+                ? {
+                    serverCpuPerRequestUs: serverCpuPerRequestUs(r),
+                    mainThreadCpuPerRequestUs: mainThreadCpuPerRequestUs(r),
+                  }
+                : {}),
             },
           ],
         ]

@@ -202,10 +202,16 @@ export function createRssSampler(pid: number, intervalMs = 50) {
 
 const CLOCK_TICKS_PER_SECOND = 100
 
-/** CPU seconds used so far by one process (all its threads), from /proc; undefined elsewhere. */
-function processCpuSeconds(pid: number): number | undefined {
+/**
+ * CPU seconds used so far by one process (all its threads), or by one of its threads (`tid`;
+ * the main thread's is the pid), from /proc; undefined elsewhere.
+ */
+function processCpuSeconds(pid: number, tid?: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const stat = readFileSync(
+      tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`,
+      'utf8',
+    )
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
@@ -235,6 +241,7 @@ export function cpuMeter(serverPid: number, loadPid: number | undefined) {
   const read = () => ({
     at: performance.now(),
     server: processCpuSeconds(serverPid),
+    serverMain: processCpuSeconds(serverPid, serverPid),
     load: loadPid === undefined ? 0 : processCpuSeconds(loadPid),
     machine: machineBusySeconds(),
   })
@@ -257,7 +264,10 @@ export function cpuMeter(serverPid: number, loadPid: number | undefined) {
         const server = (after.server - before.server) / seconds
         const load = (after.load - before.load) / seconds
         const machine = (after.machine - before.machine) / seconds
-        return { server, load, other: Math.max(0, machine - server - load) }
+        const share: CpuShare = { server, load, other: Math.max(0, machine - server - load) }
+        if (before.serverMain !== undefined && after.serverMain !== undefined)
+          share.serverMainThread = (after.serverMain - before.serverMain) / seconds
+        return share
       }
     },
   }
