@@ -17,11 +17,8 @@ export const FORM_BODY_LIMIT_BYTES = 8 * 1024
 
 export type FormFields = Record<string, string>
 
-/**
- * Form bodies and friendly error pages for one page plugin's context.
- * (The second parameter is ignored: pages once passed their render context here.)
- */
-export function installFormPosts(app: FastifyInstance, _legacyContext?: unknown): void {
+/** Form bodies and friendly error pages for one page plugin's context. */
+export function installFormPosts(app: FastifyInstance): void {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
