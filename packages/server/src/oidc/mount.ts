@@ -47,6 +47,7 @@ export async function mountProvider(app: FastifyInstance, options: MountOptions)
     raw.headers['x-forwarded-proto'] = proto
     raw.headers['x-forwarded-for'] = request.ip
     for (const [name, value] of Object.entries(headers)) reply.raw.setHeader(name, value)
+    reply.raw.setHeader('x-request-id', request.id)
     const provider = options.oidc.current()
     let handler = handlers.get(provider)
     if (!handler) {

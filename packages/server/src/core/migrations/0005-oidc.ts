@@ -26,7 +26,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('oidc_models_pk', ['model', 'id'])
     .execute()
   await db.schema.createIndex('oidc_models_grant_id').on('oidc_models').column('grant_id').execute()
-  await db.schema.createIndex('oidc_models_user_code').on('oidc_models').columns(['model', 'user_code']).execute()
+  await db.schema
+    .createIndex('oidc_models_user_code')
+    .on('oidc_models')
+    .columns(['model', 'user_code'])
+    .execute()
   await db.schema.createIndex('oidc_models_uid').on('oidc_models').columns(['model', 'uid']).execute()
   await db.schema.createIndex('oidc_models_account_id').on('oidc_models').column('account_id').execute()
   await db.schema.createIndex('oidc_models_expires_at').on('oidc_models').column('expires_at').execute()
