@@ -104,6 +104,7 @@ export interface PageAnswers {
   mfaCode?: () => string
   /** Consent: allow (default), deny, or fail the test if asked. */
   consent?: 'allow' | 'deny' | 'unexpected'
+  /** Ticks "remember this decision" on the consent page unless false. */
   remember?: boolean
 }
 
@@ -255,7 +256,7 @@ export async function signInThroughPages(
   return { tokens: await redeemCode(rp, request, redirect), pages }
 }
 
-/** RFC 7662 introspection by `rp` (a confidential client): the `active` member, and the rest. */
+/** RFC 7662 introspection, authenticated as `rp`'s client. */
 export async function introspect(rp: RelyingParty, token: string) {
   return oidcClient.tokenIntrospection(rp.config, token)
 }

@@ -7,7 +7,7 @@
  */
 
 import type { Kysely } from 'kysely'
-import type { Adapter, AdapterPayload } from 'oidc-provider'
+import { type Adapter, type AdapterPayload, errors } from 'oidc-provider'
 import type { Clock } from '../core/clock.ts'
 import type { DB, OidcModelsTable } from '../core/db-schema.ts'
 
@@ -28,6 +28,16 @@ export function createAdapterClass(deps: AdapterDeps): new (name: string) => Ada
     const payload = JSON.parse(row.payload) as AdapterPayload
     if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000)
     return payload
+  }
+
+  /** What the provider's own revoke() removes: every token of the grant, and the grant. */
+  async function revokeGrant(grantId: string): Promise<void> {
+    await db
+      .deleteFrom('oidc_models')
+      .where((eb) =>
+        eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]),
+      )
+      .execute()
   }
 
   return class KyselyAdapter implements Adapter {
@@ -66,13 +76,27 @@ export function createAdapterClass(deps: AdapterDeps): new (name: string) => Ada
       return payloadOf(await this.select().where('uid', '=', uid).executeTakeFirst())
     }
 
+    /**
+     * Marks a one-time object (code, refresh token, device code, pushed request) used, only if
+     * nothing did first. The provider checks `consumed` before calling this, but two requests in
+     * flight with the same code or refresh token both pass that check; the conditional update
+     * lets one through. The other is refused and ends the grant, as a later replay would
+     * (RFC 6749 §4.1.2; refresh token reuse).
+     */
     async consume(id: string): Promise<void> {
-      await db
+      const result = await db
         .updateTable('oidc_models')
         .set({ consumed_at: clock.now() })
         .where('model', '=', this.model)
         .where('id', '=', id)
-        .execute()
+        .where('consumed_at', 'is', null)
+        .executeTakeFirst()
+      if (Number(result.numUpdatedRows) > 0) return
+      const row = await this.select().select('grant_id').where('id', '=', id).executeTakeFirst()
+      if (row?.grant_id) await revokeGrant(row.grant_id)
+      if (this.model === 'PushedAuthorizationRequest')
+        throw new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
+      throw new errors.InvalidGrant(`${this.model} already consumed`)
     }
 
     async destroy(id: string): Promise<void> {
