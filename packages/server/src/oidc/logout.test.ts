@@ -126,12 +126,7 @@ describe('RP-initiated logout', () => {
 })
 
 describe('a password change', () => {
-  // DESIGN.md: "all sessions killed on password change". passwords/service.ts ends only the
-  // first-party sessions: the provider's browser session and the OIDC grants survive it.
-  const survives = 'passwords/service.ts changePassword does not end OIDC sessions and grants'
-  test('ends the SSO session and the OIDC refresh tokens of the old password', {
-    todo: survives,
-  }, async () => {
+  test('ends the SSO session and the OIDC refresh tokens of the old password', async () => {
     const user = await register(t.app, { password: STRONG_PASSWORD })
     const attacker = browser(t.issuer) // signed in with the stolen old password
     const { tokens } = await signInThroughPages(attacker, rp, user, {

@@ -227,6 +227,9 @@ export function createProviderPages(app: () => FastifyInstance): OidcPages {
 
   return {
     async deviceInput(ctx, form, err) {
+      // Cancel on the confirmation page, or consent denied: the device was refused, as asked.
+      if ((err as { name?: string } | undefined)?.name === 'AbortedError')
+        return send(ctx, 'message/view', { title: s.device.cancelledTitle, text: s.device.cancelled })
       const error = deviceError(err)
       const data = { title: s.device.title, ...providerForm(form), errors: error ? [error] : [] }
       await send(ctx, 'device/input', data, error ? 400 : 200)
@@ -240,11 +243,7 @@ export function createProviderPages(app: () => FastifyInstance): OidcPages {
       })
     },
     async deviceSuccess(ctx) {
-      const aborted = ctx.oidc.entities.DeviceCode?.error === 'access_denied'
-      const message = aborted
-        ? { title: s.device.cancelledTitle, text: s.device.cancelled }
-        : { title: s.device.successTitle, text: s.device.success }
-      await send(ctx, 'message/view', message)
+      await send(ctx, 'message/view', { title: s.device.successTitle, text: s.device.success })
     },
     async logoutConfirm(ctx, form) {
       await send(ctx, 'sign-out/view', {
