@@ -198,5 +198,10 @@ describe('introspection and revocation', () => {
       true,
       'still active for its owner',
     )
+    assert.deepEqual(
+      await introspect(service, others.refreshToken),
+      { active: false },
+      "a resource server sees access tokens, not another client's refresh tokens",
+    )
   })
 })

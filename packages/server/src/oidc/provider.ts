@@ -96,9 +96,12 @@ function configuration(deps: ProviderDeps): Configuration {
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
-        // A public client may only look at its own tokens; confidential ones (resource servers) at any.
-        allowedPolicy: async (ctx, client, token) =>
-          client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client!.clientId,
+        // Any client may look at its own tokens. A confidential client (a resource server) may
+        // also look at access tokens issued to others, never at their refresh tokens.
+        allowedPolicy: async (_ctx, client, token) =>
+          token.clientId === client.clientId ||
+          (client.clientAuthMethod !== 'none' &&
+            (token.kind === 'AccessToken' || token.kind === 'ClientCredentials')),
       },
       revocation: {
         enabled: true,
