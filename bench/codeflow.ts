@@ -5,7 +5,9 @@
  *
  * Every flow is a new browser (an empty cookie jar), so every flow signs in with a password.
  * `concurrency` flows run at once over keep-alive connections, each signing in as the next seeded
- * account; an account's first flow ticks "remember" on the consent page, later ones skip it.
+ * account; an account's first flow ticks "remember" on the consent page, later ones skip it. The
+ * warm-up runs until every account has had its first flow, so the measured flows are returning
+ * users; the first flows are reported apart (`firstFlows`).
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { Agent, request } from 'node:http'
@@ -172,21 +174,23 @@ export async function runCodeFlow(job: CodeFlowJob, measuring: () => void): Prom
     return consented
   }
 
-  async function measure(seconds: number) {
+  /** Flows for `seconds`; with `everyAccount`, also until every account has had its first flow. */
+  async function measure(seconds: number, everyAccount: boolean) {
     const latencies: number[] = []
+    const consentLatencies: number[] = []
     const failures: Record<string, number> = {}
     const times = Object.fromEntries(STEP_NAMES.map((s) => [s, [] as number[]])) as Record<Step, number[]>
     const requests = { n: 0 }
-    let consentAsked = 0
     let errors = 0
     const started = performance.now()
     const deadline = started + seconds * 1000
     const worker = async () => {
-      while (performance.now() < deadline) {
+      while (performance.now() < deadline || (everyAccount && nextAccount < job.emails.length)) {
         const t0 = performance.now()
         try {
-          if (await flow(times, requests)) consentAsked++
+          const consented = await flow(times, requests)
           latencies.push(performance.now() - t0)
+          if (consented) consentLatencies.push(performance.now() - t0)
         } catch (err) {
           if (!(err instanceof StepError)) errors++
           const key = err instanceof StepError ? err.message : `error ${(err as Error).message}`
@@ -195,31 +199,43 @@ export async function runCodeFlow(job: CodeFlowJob, measuring: () => void): Prom
       }
     }
     await Promise.all(Array.from({ length: job.concurrency }, worker))
-    return { latencies, failures, times, requests: requests.n, consentAsked, errors, started }
+    const sorted = (values: number[]) => values.sort((a, b) => a - b)
+    return {
+      latencies: sorted(latencies),
+      consentLatencies: sorted(consentLatencies),
+      failures,
+      times: Object.fromEntries(STEP_NAMES.map((s) => [s, sorted(times[s])])) as Record<Step, number[]>,
+      requests: requests.n,
+      errors,
+      started,
+    }
   }
 
   try {
-    if (job.warmup > 0) await measure(job.warmup)
+    // The warm-up gives every account its first flow (consent shown, remembered), so the measured
+    // flows are all returning users; the first flows are reported apart.
+    const warm = job.warmup > 0 ? await measure(job.warmup, true) : undefined
     measuring()
-    const m = await measure(job.duration)
+    const m = await measure(job.duration, false)
     const seconds = (performance.now() - m.started) / 1000
     const ok = m.latencies.length
-    m.latencies.sort((a, b) => a - b)
     const sum = m.latencies.reduce((a, b) => a + b, 0)
     const failed = Object.values(m.failures).reduce((a, b) => a + b, 0)
     const stats: CodeFlowStats = {
-      consentAsked: m.consentAsked,
-      consentRemembered: ok - m.consentAsked,
+      consentAsked: m.consentLatencies.length,
+      consentRemembered: ok - m.consentLatencies.length,
       requestsPerFlow: ok + failed > 0 ? m.requests / (ok + failed) : 0,
-      stepP50Ms: Object.fromEntries(
-        STEP_NAMES.map((s) => [
-          s,
-          percentile(
-            m.times[s].sort((a, b) => a - b),
-            50,
-          ),
-        ]),
-      ),
+      stepP50Ms: Object.fromEntries(STEP_NAMES.map((s) => [s, percentile(m.times[s], 50)])),
+      ...(warm && warm.consentLatencies.length > 0
+        ? {
+            firstFlows: {
+              flows: warm.consentLatencies.length,
+              p50Ms: percentile(warm.consentLatencies, 50),
+              p99Ms: percentile(warm.consentLatencies, 99),
+              consentStepP50Ms: percentile(warm.times.consent, 50),
+            },
+          }
+        : {}),
     }
     return {
       phase: 'codeflow',

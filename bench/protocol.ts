@@ -101,6 +101,11 @@ export interface CodeFlowStats {
   requestsPerFlow: number
   /** Median milliseconds of each step, over the measured flows. */
   stepP50Ms: Record<string, number>
+  /**
+   * The accounts' first flows, run in the warm-up: the consent page shown and "remember" ticked.
+   * Their latency, and the median of the consent step (page, form post, redirect back).
+   */
+  firstFlows?: { flows: number; p50Ms: number; p99Ms: number; consentStepP50Ms: number }
 }
 
 /** Average cores busy while a phase was measured. */

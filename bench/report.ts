@@ -152,16 +152,22 @@ export function printReport(report: {
   console.log(`\n${table(phaseRows, [1, 2, 3, 4, 5, 6, 7, 8])}\n`)
   const flow = results.codeflow
   if (flow?.codeFlow) {
-    const { consentAsked, consentRemembered, requestsPerFlow, stepP50Ms } = flow.codeFlow
+    const { consentAsked, consentRemembered, requestsPerFlow, stepP50Ms, firstFlows } = flow.codeFlow
     const steps = Object.entries(stepP50Ms)
+      .filter(([step]) => step !== 'consent' || consentAsked > 0)
       .map(([step, ms]) => `${step} ${fmt(ms, 1)}`)
       .join(' · ')
     const vsLogin = results.login
       ? ` = ${fmt((flow.rate / results.login.rate) * 100, 1)} % of the login rate;`
       : ';'
+    const first = firstFlows
+      ? `\n  first flows (warm-up, consent page shown): ${firstFlows.flows}, p50 ${fmt(firstFlows.p50Ms, 1)} ms, ` +
+        `p99 ${fmt(firstFlows.p99Ms, 1)} ms, consent step p50 ${fmt(firstFlows.consentStepP50Ms, 1)} ms`
+      : ''
     console.log(
       `code flow: ${fmt(flow.rate, 1)} flows/s${vsLogin} ${fmt(requestsPerFlow, 1)} requests and one argon2id ` +
-        `per flow; consent shown ${consentAsked}, remembered ${consentRemembered}\n  step p50 ms: ${steps}\n`,
+        `per flow; consent remembered ${consentRemembered}, shown ${consentAsked}\n` +
+        `  step p50 ms: ${steps}${first}\n`,
     )
   }
   console.log(
