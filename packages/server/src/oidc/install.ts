@@ -21,10 +21,14 @@ import type { KeyRing } from '../tokens/keys.ts'
 import { sweepExpiredModels } from './adapter.ts'
 import { createConsentMemory } from './consent-memory.ts'
 import { interactionRoutes } from './interactions.ts'
+import { cachedLookup } from './lookup-cache.ts'
 import { mountProvider } from './mount.ts'
 import { createOidcProvider, type OidcProvider } from './provider.ts'
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000
+/** How long a client's or an API's registration is reused before it is read again. */
+export const REGISTRATION_CACHE_MS = 2000
+const lookupCache = { ttlMs: REGISTRATION_CACHE_MS, maxEntries: 10_000, now: () => performance.now() }
 
 export interface OidcDeps {
   config: Config
@@ -52,8 +56,8 @@ export function createOidc(deps: OidcDeps, app: () => FastifyInstance): OidcProv
     accessTokenTtl: config.accessTokenTtl,
     sessionMaxTtl: config.sessionMaxTtl,
     refreshTokenIdleTtl: config.refreshTokenIdleTtl,
-    findClient: (clientId) => findClientMetadata(db, deps.box, clientId),
-    findApiResource: (audience) => findApiResourceByAudience(db, audience),
+    findClient: cachedLookup((clientId) => findClientMetadata(db, deps.box, clientId), lookupCache),
+    findApiResource: cachedLookup((audience) => findApiResourceByAudience(db, audience), lookupCache),
     consent: createConsentMemory({ db, clock }),
     pages: createProviderPages(app),
   })
