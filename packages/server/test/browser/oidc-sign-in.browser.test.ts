@@ -2,7 +2,8 @@
  * An OIDC sign-in in a real browser: Debian's Chromium follows an authorization request from
  * openid-client through the hosted pages (sign in, the TOTP step, consent) with the keyboard
  * and the mouse, under the pages' strict CSP, and lands on the client's redirect URI with a code
- * that openid-client exchanges for tokens.
+ * that openid-client exchanges for tokens; and a passkey alone, through sign-in.js and a
+ * virtual authenticator.
  */
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
@@ -86,6 +87,57 @@ describe('OIDC sign-in through the hosted pages in a real browser', { skip }, ()
       })
       assert.equal(tokens.claims()!.sub, user.user.id)
       assert.deepEqual(tokens.claims()!.amr, ['pwd', 'otp', 'mfa'])
+      assert.deepEqual(problems, [])
+    } finally {
+      await context.close()
+    }
+  })
+
+  test('a passkey alone on the sign-in page (sign-in.js with a virtual authenticator)', async () => {
+    const user = await register(t.app, { password: STRONG_PASSWORD })
+    const client = await t.createClient({ client_name: 'Acme Portal', redirect_uris: [redirectUri] })
+    const context = await browser.newContext()
+    try {
+      const page = await context.newPage()
+      const problems = watchProblems(page)
+      const cdp = await context.newCDPSession(page)
+      await cdp.send('WebAuthn.enable')
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+        },
+      })
+      // The passkey is created on the account page, into the virtual authenticator.
+      await page.goto(`${t.issuer}/passkeys`)
+      await page.fill('#email', user.email)
+      await page.fill('#password', STRONG_PASSWORD)
+      await page.click('#password-sign-in')
+      await page.locator('#signed-in').waitFor()
+      await page.fill('#passkey-label', 'Laptop')
+      await page.click('#add-passkey')
+      await page.locator('#passkey-list li').first().waitFor()
+
+      const query = new URLSearchParams({
+        client_id: client.client_id,
+        response_type: 'code',
+        redirect_uri: redirectUri,
+        scope: 'openid',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+        state: 'passkey',
+      })
+      await page.goto(`${t.issuer}/oidc/auth?${query}`)
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).click()
+      await page.waitForSelector('form[action$="/consent"]')
+      await page.getByRole('button', { name: 'Allow' }).click()
+      await page.waitForURL((u) => u.href.startsWith(redirectUri))
+      const back = new URL(page.url())
+      assert.ok(back.searchParams.get('code'))
+      assert.equal(back.searchParams.get('state'), 'passkey')
       assert.deepEqual(problems, [])
     } finally {
       await context.close()
