@@ -1,38 +1,12 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { decodeJwt } from 'jose'
+import { serveOn, tessera } from '../../test/cli.ts'
 import { bearer, login, register, STRONG_PASSWORD, uniqueEmail } from '../../test/factories.ts'
-import { buildTestApp, TEST_MASTER_KEY, type TestApp } from '../../test/harness.ts'
-import { openDatabase, sqliteFileIn } from '../core/db.ts'
-
-const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url))
-const CLI_TIMEOUT_MS = 60_000
-
-/** Runs the real `tessera` command against SQLite in `dataDir`, with `stdin` piped in. */
-function tessera(dataDir: string, args: string[], stdin?: string) {
-  const env = {
-    PATH: process.env.PATH ?? '',
-    TESSERA_DATA_DIR: dataDir,
-    TESSERA_MASTER_KEY: TEST_MASTER_KEY,
-    TESSERA_LOG_LEVEL: 'silent',
-  }
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env, timeout: CLI_TIMEOUT_MS },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
-      },
-    )
-    child.stdin?.end(stdin ?? '')
-  })
-}
+import type { TestApp } from '../../test/harness.ts'
 
 describe('tessera admin create', () => {
   let dataDir: string
@@ -41,18 +15,7 @@ describe('tessera admin create', () => {
   })
   after(() => rmSync(dataDir, { recursive: true, force: true }))
 
-  /** A server on the CLI's database, to sign in with what the CLI created. */
-  async function serve<T>(use: (t: TestApp) => Promise<T>): Promise<T> {
-    const t = await buildTestApp({
-      dataDir,
-      testDatabase: { database: openDatabase({ sqliteFile: sqliteFileIn(dataDir) }), drop: async () => {} },
-    })
-    try {
-      return await use(t)
-    } finally {
-      await t.close()
-    }
-  }
+  const serve = <T>(use: (t: TestApp) => Promise<T>) => serveOn(dataDir, use)
 
   test('creates an administrator with a generated password, shown once; a rerun changes nothing', async () => {
     const created = await tessera(dataDir, [
@@ -92,11 +55,9 @@ describe('tessera admin create', () => {
     await serve(async (t) => {
       await register(t.app, { email: existing })
     })
-    const promoted = await tessera(
-      dataDir,
-      ['admin', 'create', '--email', existing, '--password-stdin'],
-      'ignored password\n',
-    )
+    const promoted = await tessera(dataDir, ['admin', 'create', '--email', existing, '--password-stdin'], {
+      stdin: 'ignored password\n',
+    })
     assert.equal(promoted.code, 0, promoted.stderr)
     assert.match(promoted.stdout, /promoted existing account/)
     assert.match(promoted.stdout, /password was not changed/)
@@ -104,20 +65,20 @@ describe('tessera admin create', () => {
     const weak = await tessera(
       dataDir,
       ['admin', 'create', '--email', 'weak@example.com', '--password-stdin'],
-      'password\n',
+      { stdin: 'password\n' },
     )
     assert.equal(weak.code, 1)
     assert.match(weak.stderr, /weak_password/)
     const empty = await tessera(
       dataDir,
       ['admin', 'create', '--email', 'empty@example.com', '--password-stdin'],
-      '',
+      { stdin: '' },
     )
     assert.equal(empty.code, 2)
     const piped = await tessera(
       dataDir,
       ['admin', 'create', '--email', 'piped@example.com', '--password-stdin'],
-      `${STRONG_PASSWORD}\n`,
+      { stdin: `${STRONG_PASSWORD}\n` },
     )
     assert.equal(piped.code, 0, piped.stderr)
     assert.doesNotMatch(piped.stdout, /password: /, 'a piped password is never echoed')

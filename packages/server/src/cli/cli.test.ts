@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { decodeProtectedHeader } from 'jose'
+import { tessera } from '../../test/cli.ts'
 import { bearer, login, register } from '../../test/factories.ts'
 import { buildTestApp, TEST_MASTER_KEY, type TestApp } from '../../test/harness.ts'
 import { createSharedDatabase, type SharedDatabase } from '../../test/shared-database.ts'
@@ -14,38 +13,9 @@ import { createSecretBox } from '../core/crypto.ts'
 import { openDatabase, sqliteFileIn } from '../core/db.ts'
 import { listSigningKeys, rotateSigningKeys } from '../tokens/keys.ts'
 
-const CLI = fileURLToPath(new URL('./main.ts', import.meta.url))
-const CLI_TIMEOUT_MS = 60_000
 const ACCESS_TOKEN_TTL = 900
 const KEY_RELOAD_INTERVAL = 60
 const PUBLISH_WINDOW_MS = (ACCESS_TOKEN_TTL + KEY_RELOAD_INTERVAL) * 1000
-
-interface CliResult {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-/** Runs the real `tessera` command against SQLite in `dataDir` (no DATABASE_URL, no Redis). */
-function tessera(dataDir: string, args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
-  const env = {
-    PATH: process.env.PATH ?? '',
-    TESSERA_DATA_DIR: dataDir,
-    TESSERA_MASTER_KEY: TEST_MASTER_KEY,
-    TESSERA_LOG_LEVEL: 'silent',
-    ...extraEnv,
-  }
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env, timeout: CLI_TIMEOUT_MS }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0
-      resolve({
-        code,
-        stdout,
-        stderr: err?.killed ? `${stderr}\n[killed after ${CLI_TIMEOUT_MS} ms]` : stderr,
-      })
-    })
-  })
-}
 
 describe('tessera CLI', () => {
   let dataDir: string
@@ -60,8 +30,7 @@ describe('tessera CLI', () => {
     const unknown = await tessera(dataDir, ['frobnicate'])
     const noAction = await tessera(dataDir, ['keys'])
     const badConfig = await tessera(dataDir, ['migrate'], {
-      TESSERA_PORT: 'eighty',
-      TESSERA_LOG_LEVEL: 'loud',
+      env: { TESSERA_PORT: 'eighty', TESSERA_LOG_LEVEL: 'loud' },
     })
     assert.equal(help.code, 0, help.stderr)
     assert.match(help.stdout, /^usage: tessera/)

@@ -1,34 +1,15 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { serveOn, tessera } from '../../test/cli.ts'
 import { bearer, registerAdmin } from '../../test/factories.ts'
-import { buildTestApp, TEST_MASTER_KEY, type TestApp } from '../../test/harness.ts'
+import { TEST_MASTER_KEY, type TestApp } from '../../test/harness.ts'
 import { createSecretBox } from '../core/crypto.ts'
-import { openDatabase, sqliteFileIn } from '../core/db.ts'
 import { findClientMetadata } from './store.ts'
 
-const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url))
-const CLI_TIMEOUT_MS = 60_000
 const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code'
-
-/** Runs the real `tessera` command against SQLite in `dataDir`. */
-function tessera(dataDir: string, args: string[]) {
-  const env = {
-    PATH: process.env.PATH ?? '',
-    TESSERA_DATA_DIR: dataDir,
-    TESSERA_MASTER_KEY: TEST_MASTER_KEY,
-    TESSERA_LOG_LEVEL: 'silent',
-  }
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env, timeout: CLI_TIMEOUT_MS }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
-    })
-  })
-}
 
 describe('tessera clients', () => {
   let dataDir: string
@@ -37,18 +18,7 @@ describe('tessera clients', () => {
   })
   after(() => rmSync(dataDir, { recursive: true, force: true }))
 
-  /** A server on the CLI's database, to see what the CLI registered. */
-  async function serve<T>(use: (t: TestApp) => Promise<T>): Promise<T> {
-    const t = await buildTestApp({
-      dataDir,
-      testDatabase: { database: openDatabase({ sqliteFile: sqliteFileIn(dataDir) }), drop: async () => {} },
-    })
-    try {
-      return await use(t)
-    } finally {
-      await t.close()
-    }
-  }
+  const serve = <T>(use: (t: TestApp) => Promise<T>) => serveOn(dataDir, use)
 
   test('create registers a confidential client and prints it as JSON with its secret, once', async () => {
     const res = await tessera(dataDir, [
