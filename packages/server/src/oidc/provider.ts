@@ -10,7 +10,7 @@
  */
 import { hkdfSync } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import Provider, { type Configuration } from 'oidc-provider'
 import type { AccountService } from '../accounts/service.ts'
 import type { Clock } from '../core/clock.ts'
 import type { DB } from '../core/db-schema.ts'
@@ -165,4 +165,3 @@ export function createOidcProvider(deps: ProviderDeps): OidcProvider {
   return { current: () => provider, consent: deps.consent }
 }
 
-export type { KoaContextWithOIDC }
