@@ -164,4 +164,3 @@ export function createOidcProvider(deps: ProviderDeps): OidcProvider {
   })
   return { current: () => provider, consent: deps.consent }
 }
-
