@@ -1,8 +1,6 @@
 import { type Static, Type } from 'typebox'
 import { User } from '../accounts/schemas.ts'
-
-export const DEFAULT_PAGE_SIZE = 50
-export const MAX_PAGE_SIZE = 100
+import { NextCursor, PageLimit } from '../core/paging.ts'
 
 const Timestamp = Type.String({ format: 'date-time' })
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()])
@@ -12,19 +10,12 @@ export const UserIdParams = Type.Object(
   { additionalProperties: false },
 )
 
-// Query strings arrive as strings and the app never coerces types, so `limit` is a decimal
-// string whose pattern alone admits 1 to MAX_PAGE_SIZE.
 export const ListUsersQuery = Type.Object(
   {
     query: Type.Optional(
       Type.String({ maxLength: 254, description: 'case-insensitive substring of the email or the name' }),
     ),
-    limit: Type.Optional(
-      Type.String({
-        pattern: `^(?:[1-9][0-9]?|${MAX_PAGE_SIZE})$`,
-        description: `page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`,
-      }),
-    ),
+    limit: PageLimit,
     cursor: Type.Optional(Type.String({ format: 'uuid', description: '`nextCursor` of the previous page' })),
   },
   { additionalProperties: false },
@@ -56,9 +47,7 @@ export type AdminUserDetail = Static<typeof AdminUserDetail>
 export const UserPage = Type.Object(
   {
     users: Type.Array(AdminUser),
-    nextCursor: Type.Union([Type.String(), Type.Null()], {
-      description: 'pass as `cursor` for the next page; null on the last page',
-    }),
+    nextCursor: NextCursor,
   },
   { $id: 'UserPage', additionalProperties: false },
 )

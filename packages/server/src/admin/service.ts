@@ -14,19 +14,14 @@ import { type Account, type AccountService, rolesOf, toUser } from '../accounts/
 import type { AuditLog } from '../audit/service.ts'
 import type { DB } from '../core/db-schema.ts'
 import type { ClientInfo } from '../core/http.ts'
+import { rowsToFetch, toPage } from '../core/paging.ts'
 import type { MfaService } from '../mfa/service.ts'
 import { deleteAccountModels } from '../oidc/adapter.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 import { assertAcceptablePassword } from '../passwords/policy.ts'
 import type { SessionService } from '../sessions/service.ts'
 import { adminErrors } from './errors.ts'
-import {
-  type AdminUser,
-  type AdminUserDetail,
-  DEFAULT_PAGE_SIZE,
-  type ListUsersQuery,
-  type UserPage,
-} from './schemas.ts'
+import type { AdminUser, AdminUserDetail, ListUsersQuery, UserPage } from './schemas.ts'
 
 /** The administrator making a change. */
 export interface Actor {
@@ -62,19 +57,11 @@ export function createAdminService(deps: {
 
   return {
     async listUsers(query: ListUsersQuery): Promise<UserPage> {
-      const limit = query.limit ? Number(query.limit) : DEFAULT_PAGE_SIZE
+      const limit = rowsToFetch(query.limit)
       const search = query.query?.trim()
-      // One row more than asked tells whether another page exists.
-      const rows = await accounts.listAccounts({
-        search: search || undefined,
-        before: query.cursor,
-        limit: limit + 1,
-      })
-      const page = rows.slice(0, limit)
-      return {
-        users: page.map(toAdminUser),
-        nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
-      }
+      const rows = await accounts.listAccounts({ search: search || undefined, before: query.cursor, limit })
+      const { items, nextCursor } = toPage(rows, limit, (last) => last.id)
+      return { users: items.map(toAdminUser), nextCursor }
     },
 
     async getUser(id: string): Promise<AdminUserDetail> {

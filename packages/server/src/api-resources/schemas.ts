@@ -3,9 +3,8 @@
  * fix shape and bounds; what the audience URI may be is checked by the service.
  */
 import { type Static, Type } from 'typebox'
+import { NextCursor, PageLimit } from '../core/paging.ts'
 
-export const DEFAULT_PAGE_SIZE = 50
-export const MAX_PAGE_SIZE = 100
 export const MAX_SCOPES = 100
 export const MAX_AUDIENCE_LENGTH = 512
 export const MIN_ACCESS_TOKEN_TTL = 60
@@ -60,12 +59,7 @@ export const ApiResourceIdParams = Type.Object(
 
 export const ListApiResourcesQuery = Type.Object(
   {
-    limit: Type.Optional(
-      Type.String({
-        pattern: `^(?:[1-9][0-9]?|${MAX_PAGE_SIZE})$`,
-        description: `page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`,
-      }),
-    ),
+    limit: PageLimit,
     cursor: Type.Optional(Type.String({ format: 'uuid', description: '`nextCursor` of the previous page' })),
   },
   { additionalProperties: false },
@@ -89,9 +83,7 @@ export type ApiResourceView = Static<typeof ApiResourceView>
 export const ApiResourcePage = Type.Object(
   {
     apiResources: Type.Array(ApiResourceView),
-    nextCursor: Type.Union([Type.String(), Type.Null()], {
-      description: 'pass as `cursor` for the next page; null on the last page',
-    }),
+    nextCursor: NextCursor,
   },
   { $id: 'ApiResourcePage', additionalProperties: false },
 )

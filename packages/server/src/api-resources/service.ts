@@ -14,13 +14,13 @@ import type { AuditEventType, AuditLog } from '../audit/service.ts'
 import type { Clock } from '../core/clock.ts'
 import type { DB } from '../core/db-schema.ts'
 import { newId } from '../core/ids.ts'
+import { rowsToFetch, toPage } from '../core/paging.ts'
 import { apiResourceErrors } from './errors.ts'
 import {
   type ApiResourcePage,
   type ApiResourceView,
   type CreateApiResourceBody,
   DEFAULT_ACCESS_TOKEN_TTL,
-  DEFAULT_PAGE_SIZE,
   type ListApiResourcesQuery,
   type UpdateApiResourceBody,
 } from './schemas.ts'
@@ -115,14 +115,10 @@ export function createApiResourceService(deps: {
     },
 
     async listApiResources(query: ListApiResourcesQuery): Promise<ApiResourcePage> {
-      const limit = query.limit ? Number(query.limit) : DEFAULT_PAGE_SIZE
-      // One row more than asked tells whether another page exists.
-      const rows = await listApiResources(db, { before: query.cursor, limit: limit + 1 })
-      const page = rows.slice(0, limit)
-      return {
-        apiResources: page.map(toView),
-        nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
-      }
+      const limit = rowsToFetch(query.limit)
+      const rows = await listApiResources(db, { before: query.cursor, limit })
+      const { items, nextCursor } = toPage(rows, limit, (last) => last.id)
+      return { apiResources: items.map(toView), nextCursor }
     },
 
     async getApiResource(id: string): Promise<ApiResourceView> {

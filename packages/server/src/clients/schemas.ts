@@ -5,9 +5,7 @@
  * other or look inside URIs live in metadata.ts and answer `invalid_client_metadata`.
  */
 import { type Static, Type } from 'typebox'
-
-export const DEFAULT_PAGE_SIZE = 50
-export const MAX_PAGE_SIZE = 100
+import { NextCursor, PageLimit } from '../core/paging.ts'
 
 export const GrantType = Type.Union([
   Type.Literal('authorization_code'),
@@ -119,12 +117,7 @@ export const CLIENT_CURSOR_PATTERN = '^([0-9]{1,16})\\.([A-Za-z0-9_-]{1,64})$'
 
 export const ListClientsQuery = Type.Object(
   {
-    limit: Type.Optional(
-      Type.String({
-        pattern: `^(?:[1-9][0-9]?|${MAX_PAGE_SIZE})$`,
-        description: `page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`,
-      }),
-    ),
+    limit: PageLimit,
     cursor: Type.Optional(
       Type.String({ pattern: CLIENT_CURSOR_PATTERN, description: '`nextCursor` of the previous page' }),
     ),
@@ -178,9 +171,7 @@ export type OAuthClientWithSecret = Static<typeof OAuthClientWithSecret>
 export const ClientPage = Type.Object(
   {
     clients: Type.Array(OAuthClient),
-    nextCursor: Type.Union([Type.String(), Type.Null()], {
-      description: 'pass as `cursor` for the next page; null on the last page',
-    }),
+    nextCursor: NextCursor,
   },
   { $id: 'ClientPage', additionalProperties: false },
 )

@@ -17,6 +17,7 @@ import type { AuditEventType, AuditLog } from '../audit/service.ts'
 import type { Clock } from '../core/clock.ts'
 import { randomToken, type SecretBox } from '../core/crypto.ts'
 import type { DB } from '../core/db-schema.ts'
+import { rowsToFetch, toPage } from '../core/paging.ts'
 import { clientErrors } from './errors.ts'
 import {
   buildClientMetadata,
@@ -29,7 +30,6 @@ import {
   CLIENT_CURSOR_PATTERN,
   type ClientPage,
   type CreateClientBody,
-  DEFAULT_PAGE_SIZE,
   type ListClientsQuery,
   type OAuthClient,
   type OAuthClientWithSecret,
@@ -173,19 +173,14 @@ export function createClientService(deps: {
     },
 
     async listClients(query: ListClientsQuery): Promise<ClientPage> {
-      const limit = query.limit ? Number(query.limit) : DEFAULT_PAGE_SIZE
+      const limit = rowsToFetch(query.limit)
       const [, createdAt, clientId] = query.cursor
         ? (new RegExp(CLIENT_CURSOR_PATTERN).exec(query.cursor) ?? [])
         : []
       const after = createdAt && clientId ? { createdAt: Number(createdAt), clientId } : undefined
-      // One row more than asked tells whether another page exists.
-      const rows = await listClientRows(db, { after, limit: limit + 1 })
-      const page = rows.slice(0, limit)
-      const last = page[page.length - 1]
-      return {
-        clients: page.map(toClient),
-        nextCursor: rows.length > limit && last ? `${last.created_at}.${last.client_id}` : null,
-      }
+      const rows = await listClientRows(db, { after, limit })
+      const { items, nextCursor } = toPage(rows, limit, (last) => `${last.created_at}.${last.client_id}`)
+      return { clients: items.map(toClient), nextCursor }
     },
 
     async getClient(clientId: string): Promise<OAuthClient> {
