@@ -5,13 +5,9 @@
  * The record is an `oidc_models` row (model `RememberedConsent`, id `<account>:<client>`), so it
  * goes when the account is disabled or deleted like everything else the provider holds.
  */
-import type { Kysely } from 'kysely'
-import type { Grant, KoaContextWithOIDC } from 'oidc-provider'
-import type { Clock } from '../core/clock.ts'
-import type { DB } from '../core/db-schema.ts'
+import type { Adapter, AdapterPayload, Grant, KoaContextWithOIDC } from 'oidc-provider'
 
-const MODEL = 'RememberedConsent'
-const REMEMBER_FOR_MS = 365 * 24 * 3600 * 1000
+const REMEMBER_FOR_SECONDS = 365 * 24 * 3600
 
 export interface RememberedConsent {
   /** OIDC scopes, space-separated. */
@@ -20,41 +16,19 @@ export interface RememberedConsent {
   resources: Record<string, string>
 }
 
-export function createConsentMemory(deps: { db: Kysely<DB>; clock: Clock }) {
-  const { db, clock } = deps
+/** `store`: the provider's storage for the `RememberedConsent` model (oidc/adapter.ts). */
+export function createConsentMemory(store: Adapter) {
   const idOf = (accountId: string, clientId: string) => `${accountId}:${clientId}`
 
   async function recall(accountId: string, clientId: string): Promise<RememberedConsent | undefined> {
-    const row = await db
-      .selectFrom('oidc_models')
-      .select(['payload', 'expires_at'])
-      .where('model', '=', MODEL)
-      .where('id', '=', idOf(accountId, clientId))
-      .executeTakeFirst()
-    if (!row || (row.expires_at !== null && row.expires_at <= clock.now())) return undefined
-    return JSON.parse(row.payload) as RememberedConsent
+    return (await store.find(idOf(accountId, clientId))) as RememberedConsent | undefined
   }
 
   return {
     async remember(accountId: string, clientId: string, consent: RememberedConsent): Promise<void> {
-      const row = {
-        payload: JSON.stringify(consent),
-        account_id: accountId,
-        expires_at: clock.now() + REMEMBER_FOR_MS,
-      }
-      await db
-        .insertInto('oidc_models')
-        .values({
-          model: MODEL,
-          id: idOf(accountId, clientId),
-          grant_id: null,
-          user_code: null,
-          uid: null,
-          consumed_at: null,
-          ...row,
-        })
-        .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet(row))
-        .execute()
+      // `accountId` in the payload files the row under the account (oidc_models.account_id).
+      const payload: AdapterPayload = { accountId, ...consent }
+      await store.upsert(idOf(accountId, clientId), payload, REMEMBER_FOR_SECONDS)
     },
 
     /** oidc-provider's `loadExistingGrant`: this session's grant, else a remembered consent. */

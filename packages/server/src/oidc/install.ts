@@ -18,7 +18,7 @@ import { createInteractionViews, createProviderPages } from '../pages/interactio
 import { signInAssetRoutes } from '../pages/sign-in/routes.ts'
 import type { SessionService } from '../sessions/service.ts'
 import type { KeyRing } from '../tokens/keys.ts'
-import { sweepExpiredModels } from './adapter.ts'
+import { createAdapterClass, sweepExpiredModels } from './adapter.ts'
 import { createConsentMemory } from './consent-memory.ts'
 import { interactionRoutes } from './interactions.ts'
 import { cachedLookup } from './lookup-cache.ts'
@@ -44,10 +44,13 @@ export interface OidcDeps {
 /** `app` is read when a provider page is first rendered, by when the root instance exists. */
 export function createOidc(deps: OidcDeps, app: () => FastifyInstance): OidcProvider {
   const { config, db, clock } = deps
-  return createOidcProvider({
-    issuer: config.publicUrl,
+  const Adapter = createAdapterClass({
     db,
     clock,
+    findClient: cachedLookup((clientId) => findClientMetadata(db, deps.box, clientId), lookupCache),
+  })
+  return createOidcProvider({
+    issuer: config.publicUrl,
     keys: deps.keys,
     accounts: deps.accounts,
     masterKey: config.masterKey,
@@ -56,9 +59,9 @@ export function createOidc(deps: OidcDeps, app: () => FastifyInstance): OidcProv
     accessTokenTtl: config.accessTokenTtl,
     sessionMaxTtl: config.sessionMaxTtl,
     refreshTokenIdleTtl: config.refreshTokenIdleTtl,
-    findClient: cachedLookup((clientId) => findClientMetadata(db, deps.box, clientId), lookupCache),
+    Adapter,
     findApiResource: cachedLookup((audience) => findApiResourceByAudience(db, audience), lookupCache),
-    consent: createConsentMemory({ db, clock }),
+    consent: createConsentMemory(new Adapter('RememberedConsent')),
     pages: createProviderPages(app),
   })
 }

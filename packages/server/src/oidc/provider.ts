@@ -9,13 +9,9 @@
  *   provider is rebuilt when the ring rotates.
  */
 import { hkdfSync } from 'node:crypto'
-import type { Kysely } from 'kysely'
-import Provider, { type Configuration } from 'oidc-provider'
+import Provider, { type Adapter, type Configuration } from 'oidc-provider'
 import type { AccountService } from '../accounts/service.ts'
-import type { Clock } from '../core/clock.ts'
-import type { DB } from '../core/db-schema.ts'
 import type { KeyRing, SigningAlg } from '../tokens/keys.ts'
-import { createAdapterClass } from './adapter.ts'
 import type { ConsentMemory } from './consent-memory.ts'
 import { createFindAccount, SCOPE_CLAIMS } from './find-account.ts'
 import type { OidcPages } from './pages.ts'
@@ -23,15 +19,16 @@ import { createResourceServers, type ResourceDeps } from './resources.ts'
 
 export interface ProviderDeps extends ResourceDeps {
   issuer: string
-  db: Kysely<DB>
-  clock: Clock
   keys: KeyRing
   accounts: AccountService
   masterKey: string
   signingAlg: SigningAlg
   sessionMaxTtl: number
   refreshTokenIdleTtl: number
-  findClient(clientId: string): Promise<Record<string, unknown> | undefined>
+  /** The provider's storage (oidc/adapter.ts). */
+  Adapter: new (
+    model: string,
+  ) => Adapter
   consent: ConsentMemory
   pages: OidcPages
 }
@@ -64,7 +61,7 @@ function configuration(deps: ProviderDeps): Configuration {
   const resources = createResourceServers(deps)
   const secureCookies = deps.issuer.startsWith('https://')
   return {
-    adapter: createAdapterClass(deps),
+    adapter: deps.Adapter,
     findAccount: createFindAccount(deps.accounts),
     jwks: { keys: deps.keys.privateJwks() as NonNullable<Configuration['jwks']>['keys'] },
     routes: OIDC_ROUTES,
