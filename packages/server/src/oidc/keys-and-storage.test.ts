@@ -24,11 +24,11 @@ before(async () => {
 })
 after(() => t.close())
 
-async function clientCredentialsToken(): Promise<string> {
-  const res = await fetch(`${t.issuer}/oidc/token`, {
+async function clientCredentialsToken(server = t, worker = client): Promise<string> {
+  const res = await fetch(`${server.issuer}/oidc/token`, {
     method: 'POST',
     headers: {
-      authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+      authorization: `Basic ${Buffer.from(`${worker.client_id}:${worker.client_secret}`).toString('base64')}`,
       'content-type': 'application/x-www-form-urlencoded',
     },
     body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, scope: 'read' }),
@@ -37,7 +37,8 @@ async function clientCredentialsToken(): Promise<string> {
   return ((await res.json()) as { access_token: string }).access_token
 }
 
-const jwks = async () => (await (await fetch(`${t.issuer}/.well-known/jwks.json`)).json()) as JSONWebKeySet
+const jwks = async (server = t) =>
+  (await (await fetch(`${server.issuer}/.well-known/jwks.json`)).json()) as JSONWebKeySet
 
 test('a key rotation reaches the provider: new tokens use the new key, old ones still verify', async () => {
   const before = await clientCredentialsToken()
@@ -89,3 +90,23 @@ test('expired provider rows are swept; live ones stay', async () => {
   ).map((r) => r.id)
   assert.deepEqual(ids, ['live'])
 })
+
+for (const signingAlg of ['ES256', 'RS256'] as const) {
+  test(`${signingAlg}: the provider signs with the key ring's ${signingAlg} key, verified against the JWKS`, async () => {
+    const server = await startOidcServer({ config: { signingAlg } })
+    try {
+      const worker = await server.createClient({ client_name: 'Worker', grant_types: ['client_credentials'] })
+      await server.createApi({ audience: API, name: 'API', scopes: ['read'] })
+      const token = await clientCredentialsToken(server, worker)
+      const { protectedHeader } = await jwtVerify(token, createLocalJWKSet(await jwks(server)), {
+        issuer: server.issuer,
+        audience: API,
+        typ: 'at+jwt',
+        algorithms: [signingAlg],
+      })
+      assert.equal(protectedHeader.alg, signingAlg)
+    } finally {
+      await server.close()
+    }
+  })
+}

@@ -16,6 +16,7 @@ import type { ConsentMemory } from './consent-memory.ts'
 import { createFindAccount, SCOPE_CLAIMS } from './find-account.ts'
 import type { OidcPages } from './pages.ts'
 import { createResourceServers, type ResourceDeps } from './resources.ts'
+import { EXTERNAL_SIGNING_ACK, providerKeys } from './signing-keys.ts'
 
 export interface ProviderDeps extends ResourceDeps {
   issuer: string
@@ -63,7 +64,7 @@ function configuration(deps: ProviderDeps): Configuration {
   return {
     adapter: deps.Adapter,
     findAccount: createFindAccount(deps.accounts),
-    jwks: { keys: deps.keys.privateJwks() as NonNullable<Configuration['jwks']>['keys'] },
+    jwks: { keys: providerKeys(deps.keys.signingKeys()) },
     routes: OIDC_ROUTES,
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: SCOPE_CLAIMS,
@@ -90,6 +91,7 @@ function configuration(deps: ProviderDeps): Configuration {
     rotateRefreshToken: true,
     features: {
       devInteractions: { enabled: false },
+      externalSigningSupport: { enabled: true, ack: EXTERNAL_SIGNING_ACK },
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,

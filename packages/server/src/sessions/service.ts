@@ -89,13 +89,8 @@ export function createSessionService(deps: SessionDeps) {
     return refresh.token
   }
 
-  async function tokenBody(
-    account: Account,
-    session: SessionRow,
-    refreshToken: string,
-    grant: string,
-  ): Promise<TokenBody> {
-    const accessToken = await deps.accessTokens.sign({
+  function tokenBody(account: Account, session: SessionRow, refreshToken: string, grant: string): TokenBody {
+    const accessToken = deps.accessTokens.sign({
       sub: account.id,
       sid: session.id,
       scope: FIRST_PARTY_SCOPE,

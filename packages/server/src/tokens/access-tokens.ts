@@ -5,11 +5,11 @@
  * key's algorithm and nothing else (no `none`, no HMAC with a public key — the classic alg
  * confusion); `typ` is `at+jwt`; signature; `iss`, `aud`, `exp` (no leeway beyond clock skew).
  */
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose'
 import type { Clock } from '../core/clock.ts'
 import { AppError } from '../core/errors.ts'
 import { newId } from '../core/ids.ts'
-import type { KeyRing } from './keys.ts'
+import { type KeyRing, signJws } from './keys.ts'
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt'
 const CLOCK_SKEW_SECONDS = 5
@@ -85,23 +85,24 @@ export function createAccessTokens(options: AccessTokenOptions) {
   return {
     ttlSeconds: options.ttlSeconds,
 
-    async sign(claims: AccessTokenClaims): Promise<string> {
-      const key = options.keys.activeKey()
+    sign(claims: AccessTokenClaims): string {
       const iat = Math.floor(options.clock.now() / 1000)
-      return new SignJWT({
-        scope: claims.scope.join(' '),
-        sid: claims.sid,
-        amr: claims.amr,
-        ...(claims.roles?.length ? { roles: claims.roles } : {}),
-      })
-        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
-        .setIssuer(options.issuer)
-        .setAudience(options.audience)
-        .setSubject(claims.sub)
-        .setJti(newId())
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + options.ttlSeconds)
-        .sign(key.privateKey)
+      return signJws(
+        options.keys.activeKey(),
+        { typ: ACCESS_TOKEN_TYPE },
+        {
+          iss: options.issuer,
+          sub: claims.sub,
+          aud: options.audience,
+          exp: iat + options.ttlSeconds,
+          iat,
+          jti: newId(),
+          sid: claims.sid,
+          scope: claims.scope.join(' '),
+          amr: claims.amr,
+          ...(claims.roles?.length ? { roles: claims.roles } : {}),
+        },
+      )
     },
 
     /** Verifies a bearer token or throws `401 invalid_token` (`token_expired` when only the time is wrong). */
