@@ -23,6 +23,7 @@ import { type Database, migrate, openDatabase, sqliteFileIn } from './core/db.ts
 import { installErrorHandling } from './core/errors.ts'
 import { BODY_LIMIT_BYTES, installEdge } from './core/http.ts'
 import { createMemoryKv, createRedisKv, type Kv } from './core/kv.ts'
+import { lazySchemaCompilers } from './core/lazy-schemas.ts'
 import { createMailer, type Mailer, type MailLogger } from './core/mailer.ts'
 import { createMetrics, installRequestMetrics } from './core/metrics.ts'
 import { installOpenApi } from './core/openapi.ts'
@@ -300,6 +301,7 @@ async function assemble(
     forceCloseConnections: 'idle',
     // Unknown fields are rejected, never silently dropped; types are never coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    schemaController: lazySchemaCompilers,
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.decorateRequest('auth', null)
   app.addHook('onSend', async (request, reply) => {
