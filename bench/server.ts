@@ -100,9 +100,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const baseUrl = `http://127.0.0.1:${port}`
   const logFile = join(options.dataDir, 'server.log')
   const log = openSync(logFile, 'a')
-  // The same V8 flag as `npm start` and the `tessera` command (see packages/server/bin/tessera.js).
+  // The same V8 flags as `npm start` and the `tessera` command (see packages/server/bin/tessera.js).
   const nodeArgs = [
-    '--max-semi-space-size=1',
+    '--max-semi-space-size=8',
+    '--heap-growing-percent=50',
     ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
   ]
 
