@@ -52,7 +52,9 @@ export function sqliteFileIn(dataDir: string): string {
 
 export function openDatabase(options: DatabaseOptions): Database {
   if (options.databaseUrl) {
-    const pool = new (loadPg().Pool)({
+    const driver = loadPg()
+    const pool = new driver.Pool({
+      Client: preparingClient(driver),
       connectionString: options.databaseUrl,
       max: options.pgPoolSize ?? 10,
       connectionTimeoutMillis: 5000,
@@ -121,6 +123,34 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
       }
       return statement
     },
+  }
+}
+
+/**
+ * PostgreSQL's counterpart of the statement cache: a query with parameters runs as a named
+ * prepared statement, so each connection parses and plans its SQL once instead of on every
+ * request (PostgreSQL shares the machine's cores with Tessera). A statement's name stands for
+ * one SQL text in this process; texts beyond the first STATEMENT_CACHE_SIZE run unnamed.
+ */
+function preparingClient(driver: typeof pg): typeof pg.Client {
+  const names = new Map<string, string>()
+  const nameFor = (text: string) => {
+    let name = names.get(text)
+    if (!name && names.size < STATEMENT_CACHE_SIZE) {
+      name = `tessera_${names.size}`
+      names.set(text, name)
+    }
+    return name
+  }
+  return class PreparingClient extends driver.Client {
+    constructor(config?: pg.ClientConfig) {
+      super(config)
+      const query = this.query.bind(this) as (...args: unknown[]) => unknown
+      this.query = ((text: unknown, values?: unknown, ...rest: unknown[]) => {
+        const name = typeof text === 'string' && Array.isArray(values) && values.length > 0 && nameFor(text)
+        return name ? query({ name, text, values }, ...rest) : query(text, values, ...rest)
+      }) as typeof this.query
+    }
   }
 }
 
