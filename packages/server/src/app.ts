@@ -263,7 +263,7 @@ async function assemble(
     audit,
     // Whatever the provider would refuse to load is refused at registration.
     validateMetadata: async (metadata) => {
-      await oidc.current().Client.validate(metadata as never)
+      await (await oidc.load()).current().Client.validate(metadata as never)
     },
   })
   const apiResources = createApiResourceService({

@@ -21,15 +21,14 @@ import { assertSameOriginPost, formField, installFormPosts } from '../pages/form
 import type { InteractionViews, SecondFactor } from '../pages/interaction/views.ts'
 import { en } from '../pages/strings.ts'
 import type { SessionService } from '../sessions/service.ts'
-import type { ConsentMemory } from './consent-memory.ts'
+import type { LazyOidc } from './install.ts'
 import type { OidcProvider } from './provider.ts'
 
 export interface InteractionDeps {
-  oidc: OidcProvider
+  oidc: LazyOidc
   sessions: SessionService
   accounts: AccountService
   passkeys: PasskeyService
-  consent: ConsentMemory
   csrf: Csrf
   views: InteractionViews
   publicUrl: string
@@ -64,11 +63,12 @@ const firstCodeMethod = (methods: string[]): SecondFactor =>
 export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app, deps) => {
   const { oidc, sessions, accounts, passkeys, csrf, views } = deps
   const publicOrigin = new URL(deps.publicUrl).origin
+  const provider = async () => (await oidc.load()).current()
   installFormPosts(app)
 
   /** The interaction this browser is in; a stale or foreign uid is the friendly error page. */
   async function details(req: FastifyRequest, reply: FastifyReply): Promise<Details> {
-    const found = await oidc.current().interactionDetails(req.raw, reply.raw)
+    const found = await (await provider()).interactionDetails(req.raw, reply.raw)
     if (found.uid !== uidOf(req)) throw new AppError(400, 'interaction_mismatch', 'not this sign-in')
     return found
   }
@@ -82,7 +82,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
   }
 
   async function finish(req: FastifyRequest, reply: FastifyReply, result: InteractionResults) {
-    const to = await oidc.current().interactionResult(req.raw, reply.raw, result, {
+    const to = await (await provider()).interactionResult(req.raw, reply.raw, result, {
       mergeWithLastSubmission: false,
     })
     return reply.redirect(to, 303)
@@ -228,7 +228,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
     const interaction = await posted(req, reply)
     if (interaction.prompt.name !== 'consent')
       throw new AppError(400, 'unsupported_prompt', 'nothing to consent to')
-    const { Grant } = oidc.current()
+    const { Grant } = await provider()
     const { accountId } = interaction.session!
     const clientId = interaction.params.client_id as string
     const grant = interaction.grantId
@@ -248,7 +248,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
       const resources: Record<string, string> = {}
       for (const resource of Object.keys(grant.resources ?? {}))
         resources[resource] = grant.getResourceScopeEncountered(resource) ?? ''
-      await deps.consent.remember(accountId, clientId, {
+      await (await oidc.load()).consent.remember(accountId, clientId, {
         scope: grant.getOIDCScopeEncountered() ?? '',
         resources,
       })

@@ -11,7 +11,7 @@ import { TEST_MASTER_KEY } from '../../test/harness.ts'
 import { type OidcTestServer, startOidcServer } from '../../test/oidc.ts'
 import { createSecretBox } from '../core/crypto.ts'
 import { rotateSigningKeys } from '../tokens/keys.ts'
-import { sweepExpiredModels } from './adapter.ts'
+import { sweepExpiredModels } from './models-store.ts'
 
 const API = 'https://api.example.com'
 let t: OidcTestServer

@@ -11,7 +11,21 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type Provider from 'oidc-provider'
 import { isSameOriginPost } from '../pages/forms.ts'
-import { OIDC_ROUTES, type OidcProvider } from './provider.ts'
+import type { LazyOidc } from './install.ts'
+
+/** Where the provider's endpoints live; discovery stays at the issuer's `/.well-known/`. */
+export const OIDC_ROUTES = {
+  authorization: '/oidc/auth',
+  token: '/oidc/token',
+  userinfo: '/oidc/me',
+  jwks: '/.well-known/jwks.json',
+  introspection: '/oidc/token/introspection',
+  revocation: '/oidc/token/revocation',
+  end_session: '/oidc/session/end',
+  device_authorization: '/oidc/device/auth',
+  code_verification: '/oidc/device',
+  pushed_authorization_request: '/oidc/request',
+}
 
 /** The provider's endpoints that take form posts from its own pages (device code, sign-out). */
 const BROWSER_FORMS = new Set([OIDC_ROUTES.code_verification, `${OIDC_ROUTES.end_session}/confirm`])
@@ -20,7 +34,7 @@ const BROWSER_FORMS = new Set([OIDC_ROUTES.code_verification, `${OIDC_ROUTES.end
 const PROVIDER_CSP = "default-src 'none'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 export interface MountOptions {
-  oidc: OidcProvider
+  oidc: LazyOidc
   publicUrl: string
   /** Security headers every response carries (core/http.ts). */
   headers: Record<string, string>
@@ -32,7 +46,16 @@ export async function mountProvider(app: FastifyInstance, options: MountOptions)
   const headers = { ...options.headers, 'content-security-policy': PROVIDER_CSP }
   const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>()
 
-  function handOver(request: FastifyRequest, reply: FastifyReply): void {
+  const handlerOf = (provider: Provider) => {
+    let handler = handlers.get(provider)
+    if (!handler) {
+      handler = provider.callback()
+      handlers.set(provider, handler)
+    }
+    return handler
+  }
+
+  async function handOver(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (request.method === 'POST' && BROWSER_FORMS.has(request.url.split('?', 1)[0]!)) {
       // The provider checks its own `xsrf` token on these; a post from another site is refused first.
       if (!isSameOriginPost(request, publicUrl.origin)) {
@@ -40,6 +63,8 @@ export async function mountProvider(app: FastifyInstance, options: MountOptions)
         return
       }
     }
+    // Before the hijack, so that a provider that fails to load is a problem+json answer.
+    const handler = handlerOf((await options.oidc.load()).current())
     reply.hijack()
     const { raw } = request
     raw.headers.host = publicUrl.host
@@ -48,12 +73,6 @@ export async function mountProvider(app: FastifyInstance, options: MountOptions)
     raw.headers['x-forwarded-for'] = request.ip
     for (const [name, value] of Object.entries(headers)) reply.raw.setHeader(name, value)
     reply.raw.setHeader('x-request-id', request.id)
-    const provider = options.oidc.current()
-    let handler = handlers.get(provider)
-    if (!handler) {
-      handler = provider.callback()
-      handlers.set(provider, handler)
-    }
     handler(raw, reply.raw)
   }
 

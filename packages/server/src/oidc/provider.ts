@@ -14,6 +14,7 @@ import type { AccountService } from '../accounts/service.ts'
 import type { KeyRing, SigningAlg } from '../tokens/keys.ts'
 import type { ConsentMemory } from './consent-memory.ts'
 import { createFindAccount, SCOPE_CLAIMS } from './find-account.ts'
+import { OIDC_ROUTES } from './mount.ts'
 import type { OidcPages } from './pages.ts'
 import { createResourceServers, type ResourceDeps } from './resources.ts'
 import { EXTERNAL_SIGNING_ACK, providerKeys } from './signing-keys.ts'
@@ -32,20 +33,6 @@ export interface ProviderDeps extends ResourceDeps {
   ) => Adapter
   consent: ConsentMemory
   pages: OidcPages
-}
-
-/** Where the provider's endpoints live; discovery stays at the issuer's `/.well-known/`. */
-export const OIDC_ROUTES = {
-  authorization: '/oidc/auth',
-  token: '/oidc/token',
-  userinfo: '/oidc/me',
-  jwks: '/.well-known/jwks.json',
-  introspection: '/oidc/token/introspection',
-  revocation: '/oidc/token/revocation',
-  end_session: '/oidc/session/end',
-  device_authorization: '/oidc/device/auth',
-  code_verification: '/oidc/device',
-  pushed_authorization_request: '/oidc/request',
 }
 
 const DAY = 24 * 3600

@@ -31,7 +31,7 @@ import {
 } from '../core/one-time-tokens.ts'
 import { consumeOrThrow, type LimiterFactory } from '../core/rate-limit.ts'
 import type { Notifier } from '../mail/service.ts'
-import { deleteAccountModels } from '../oidc/adapter.ts'
+import { deleteAccountModels } from '../oidc/models-store.ts'
 import type { SessionService } from '../sessions/service.ts'
 import type { PasswordChecker } from './checker.ts'
 import { passwordErrors } from './errors.ts'

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider'
 import type { AppError } from '../../core/errors.ts'
+import type { LazyOidc } from '../../oidc/install.ts'
 import type { OidcPages } from '../../oidc/pages.ts'
 import { providerForm } from '../../oidc/pages.ts'
 import type { OidcProvider } from '../../oidc/provider.ts'
@@ -56,14 +57,15 @@ export function redirectSource(uri: unknown): string[] {
 }
 
 export interface ViewDeps {
-  oidc: OidcProvider
+  oidc: LazyOidc
   csrf: Csrf
 }
 
 export function createInteractionViews(deps: ViewDeps) {
   const base = (i: Interaction) => `/interaction/${i.uid}`
   const csrfOf = (i: Interaction) => deps.csrf.token(`interaction:${i.uid}`)
-  const clientOf = (i: Interaction) => deps.oidc.current().Client.find(i.params.client_id as string)
+  const clientOf = async (i: Interaction) =>
+    (await deps.oidc.load()).current().Client.find(i.params.client_id as string)
   // Each step may end in the redirect back to the client (see PageOptions.formRedirects).
   const options = (i: Interaction) => ({ formRedirects: redirectSource(i.params.redirect_uri) })
   const s = en
