@@ -2,7 +2,7 @@
  * Route schemas compiled on each route's first request instead of at startup.
  *
  * Fastify compiles every route's validators (Ajv) and response serializers
- * (fast-json-stringify) before it is ready: that was most of the time from start to ready, and
+ * (fast-json-stringify) before it is ready: about a fifth of the time from start to ready, and
  * the memory of code for routes an instance may never serve (admin, MFA enrolment). These are
  * Fastify's own compilers, with the options Fastify gives them; only the moment changes.
  */
@@ -15,12 +15,12 @@ type Validate = ((data: unknown) => unknown) & { errors?: unknown }
 /** A validator that compiles on its first call; Fastify reads `errors` after a failed call. */
 function lazyValidator(compile: () => Validate): Validate {
   let validate: Validate | undefined
-  const first: Validate = (data) => {
+  const validateLazily: Validate = (data) => {
     validate ??= compile()
     return validate(data)
   }
-  Object.defineProperty(first, 'errors', { get: () => validate?.errors })
-  return first
+  Object.defineProperty(validateLazily, 'errors', { get: () => validate?.errors })
+  return validateLazily
 }
 
 function lazySerializer(compile: () => (data: unknown) => string): (data: unknown) => string {
