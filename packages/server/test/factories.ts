@@ -6,6 +6,7 @@ import { Secret, TOTP } from 'otpauth'
 import { createAccountService } from '../src/accounts/service.ts'
 import type { Clock } from '../src/core/clock.ts'
 import type { DB } from '../src/core/db-schema.ts'
+import { buildTestApp, type TestApp } from './harness.ts'
 
 let counter = 0
 
@@ -88,4 +89,12 @@ export async function registerAdmin(t: { app: FastifyInstance; database: { db: K
   const res = await login(t.app, user.email, user.password)
   assert.equal(res.statusCode, 200, res.body)
   return { ...user, ...(res.json() as TokenBody) }
+}
+
+export type Admin = Awaited<ReturnType<typeof registerAdmin>>
+
+/** A test app and a signed-in administrator: the set-up of every admin API test. */
+export async function buildAdminTestApp(): Promise<{ t: TestApp; admin: Admin }> {
+  const t = await buildTestApp()
+  return { t, admin: await registerAdmin(t) }
 }

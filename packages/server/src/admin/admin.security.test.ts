@@ -7,7 +7,16 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose'
-import { bearer, grantAdmin, login, register, registerAdmin, uniqueEmail } from '../../test/factories.ts'
+import {
+  type Admin,
+  bearer,
+  buildAdminTestApp,
+  grantAdmin,
+  login,
+  register,
+  registerAdmin,
+  uniqueEmail,
+} from '../../test/factories.ts'
 import { buildTestApp, TEST_REDIS_URL, type TestApp } from '../../test/harness.ts'
 import { createSharedDatabase } from '../../test/shared-database.ts'
 
@@ -27,11 +36,8 @@ function adminRoutes(id: string) {
 
 describe('admin API security', () => {
   let t: TestApp
-  let admin: Awaited<ReturnType<typeof registerAdmin>>
-  before(async () => {
-    t = await buildTestApp()
-    admin = await registerAdmin(t)
-  })
+  let admin: Admin
+  before(async () => ({ t, admin } = await buildAdminTestApp()))
   after(() => t.close())
 
   test('privilege escalation: a signed-in user gets 403 admin_required on every admin route', async () => {

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { decodeJwt } from 'jose'
-import { bearer, enrolTotp, login, register, registerAdmin, uniqueEmail } from '../../test/factories.ts'
-import { buildTestApp, type TestApp } from '../../test/harness.ts'
+import {
+  type Admin,
+  bearer,
+  buildAdminTestApp,
+  enrolTotp,
+  login,
+  register,
+  uniqueEmail,
+} from '../../test/factories.ts'
+import type { TestApp } from '../../test/harness.ts'
 import { createAuditLog } from '../audit/service.ts'
 
 interface AdminUserBody {
@@ -18,11 +26,8 @@ interface AdminUserBody {
 
 describe('admin API: users', () => {
   let t: TestApp
-  let admin: Awaited<ReturnType<typeof registerAdmin>>
-  before(async () => {
-    t = await buildTestApp()
-    admin = await registerAdmin(t)
-  })
+  let admin: Admin
+  before(async () => ({ t, admin } = await buildAdminTestApp()))
   after(() => t.close())
 
   const get = (url: string) => t.app.inject({ method: 'GET', url, headers: bearer(admin.accessToken) })

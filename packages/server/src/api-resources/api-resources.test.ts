@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { bearer, register, registerAdmin } from '../../test/factories.ts'
+import { type Admin, bearer, buildAdminTestApp, register, registerAdmin } from '../../test/factories.ts'
 import { buildTestApp, type TestApp } from '../../test/harness.ts'
 import { findApiResourceByAudience } from './store.ts'
 
@@ -10,11 +10,8 @@ const audience = (label = 'api') => `https://${label}-${process.pid}-${++counter
 
 describe('admin API: API resources', () => {
   let t: TestApp
-  let admin: Awaited<ReturnType<typeof registerAdmin>>
-  before(async () => {
-    t = await buildTestApp()
-    admin = await registerAdmin(t)
-  })
+  let admin: Admin
+  before(async () => ({ t, admin } = await buildAdminTestApp()))
   after(() => t.close())
 
   const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { bearer, registerAdmin } from '../../test/factories.ts'
+import { type Admin, bearer, buildAdminTestApp } from '../../test/factories.ts'
 import { buildTestApp, TEST_MASTER_KEY, type TestApp } from '../../test/harness.ts'
 import { createValidatingProvider } from '../../test/validating-provider.ts'
 import { createAuditLog } from '../audit/service.ts'
@@ -138,11 +138,8 @@ const ACCEPTED: [string, object][] = [
 
 describe('admin API: client metadata rules', () => {
   let t: TestApp
-  let admin: Awaited<ReturnType<typeof registerAdmin>>
-  before(async () => {
-    t = await buildTestApp()
-    admin = await registerAdmin(t)
-  })
+  let admin: Admin
+  before(async () => ({ t, admin } = await buildAdminTestApp()))
   after(() => t.close())
 
   const call = (method: 'POST' | 'PATCH', url: string, payload: object) =>

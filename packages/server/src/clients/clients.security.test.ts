@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { bearer, register, registerAdmin } from '../../test/factories.ts'
-import { buildTestApp, TEST_MASTER_KEY, type TestApp } from '../../test/harness.ts'
+import { type Admin, bearer, buildAdminTestApp, register } from '../../test/factories.ts'
+import { TEST_MASTER_KEY, type TestApp } from '../../test/harness.ts'
 import { createAuditLog } from '../audit/service.ts'
 import { createSecretBox } from '../core/crypto.ts'
 import { AppError } from '../core/errors.ts'
@@ -29,12 +29,9 @@ function clientRoutes(clientId: string) {
 
 describe('client administration security', () => {
   let t: TestApp
-  let admin: Awaited<ReturnType<typeof registerAdmin>>
+  let admin: Admin
   const box = createSecretBox(TEST_MASTER_KEY)
-  before(async () => {
-    t = await buildTestApp()
-    admin = await registerAdmin(t)
-  })
+  before(async () => ({ t, admin } = await buildAdminTestApp()))
   after(() => t.close())
 
   const create = async () => {

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { bearer, registerAdmin } from '../../test/factories.ts'
-import { buildTestApp, TEST_MASTER_KEY, type TestApp } from '../../test/harness.ts'
+import { type Admin, bearer, buildAdminTestApp } from '../../test/factories.ts'
+import { TEST_MASTER_KEY, type TestApp } from '../../test/harness.ts'
 import { createValidatingProvider } from '../../test/validating-provider.ts'
 import { createSecretBox } from '../core/crypto.ts'
 import { findClientMetadata } from './store.ts'
 
 describe('admin API: OAuth clients', () => {
   let t: TestApp
-  let admin: Awaited<ReturnType<typeof registerAdmin>>
+  let admin: Admin
   const box = createSecretBox(TEST_MASTER_KEY)
-  before(async () => {
-    t = await buildTestApp()
-    admin = await registerAdmin(t)
-  })
+  before(async () => ({ t, admin } = await buildAdminTestApp()))
   after(() => t.close())
 
   const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
