@@ -110,34 +110,25 @@ describe('authorization code flow with PKCE through the hosted pages', () => {
     assert.equal(second.tokens.claims()!.sub, user.user.id)
   })
 
-  test('prompt=login shows the sign-in page even with a live session', async () => {
-    const user = await newUser()
-    const b = browser(t.issuer)
-    await signInThroughPages(b, rp, user, { scope: 'openid' })
-    const again = await signInThroughPages(
-      b,
-      rp,
-      { ...user, consent: 'unexpected' },
-      { scope: 'openid', prompt: 'login' },
-    )
-    assert.deepEqual(again.pages, ['sign-in'])
-    assert.equal(again.tokens.claims()!.sub, user.user.id)
-    assert.equal(typeof again.tokens.claims()!.auth_time, 'number', 'the RP learns when the user signed in')
-  })
-
-  test('max_age=0 forces the sign-in page even with a live session', async () => {
-    const user = await newUser()
-    const b = browser(t.issuer)
-    await signInThroughPages(b, rp, user, { scope: 'openid' })
-    const again = await signInThroughPages(
-      b,
-      rp,
-      { ...user, consent: 'unexpected' },
-      { scope: 'openid', max_age: '0' },
-    )
-    assert.deepEqual(again.pages, ['sign-in'])
-    assert.equal(typeof again.tokens.claims()!.auth_time, 'number', 'max_age asks for auth_time')
-  })
+  for (const [name, forcing] of [
+    ['prompt=login', { prompt: 'login' }],
+    ['max_age=0', { max_age: '0' }],
+  ] as const) {
+    test(`${name} shows the sign-in page even with a live session`, async () => {
+      const user = await newUser()
+      const b = browser(t.issuer)
+      await signInThroughPages(b, rp, user, { scope: 'openid' })
+      const again = await signInThroughPages(
+        b,
+        rp,
+        { ...user, consent: 'unexpected' },
+        { scope: 'openid', ...forcing },
+      )
+      assert.deepEqual(again.pages, ['sign-in'])
+      assert.equal(again.tokens.claims()!.sub, user.user.id)
+      assert.equal(typeof again.tokens.claims()!.auth_time, 'number', 'the RP learns when the user signed in')
+    })
+  }
 
   describe('max_age', () => {
     let restore: (() => void) | undefined

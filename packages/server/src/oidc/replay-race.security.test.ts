@@ -58,6 +58,17 @@ async function twice(send: () => Promise<Response>): Promise<{ status: number; b
   )
 }
 
+const exchangeCode = ({ request, params }: Awaited<ReturnType<typeof freshCode>>) =>
+  oauth.authorizationCodeGrantRequest(
+    as,
+    client(),
+    auth(),
+    params,
+    rp.redirectUri,
+    request.verifier,
+    insecure,
+  )
+
 /** At most one of the two got tokens, the other invalid_grant, and nothing issued still works. */
 async function assertOneUseThenRevoked(results: { status: number; body: TokenBody }[]) {
   const won = results.filter((r) => r.status === 200)
@@ -72,38 +83,18 @@ async function assertOneUseThenRevoked(results: { status: number; body: TokenBod
 describe('one-time credentials sent twice at once', () => {
   test('an authorization code exchanged twice concurrently yields at most one set of tokens, then none', async () => {
     for (let round = 0; round < ROUNDS; round += 1) {
-      const { request, params } = await freshCode()
-      const exchange = () =>
-        oauth.authorizationCodeGrantRequest(
-          as,
-          client(),
-          auth(),
-          params,
-          rp.redirectUri,
-          request.verifier,
-          insecure,
-        )
-      await assertOneUseThenRevoked(await twice(exchange))
+      const code = await freshCode()
+      await assertOneUseThenRevoked(await twice(() => exchangeCode(code)))
     }
   })
 
   test('a refresh token used twice concurrently yields at most one new token, and the grant ends', async () => {
     for (let round = 0; round < ROUNDS; round += 1) {
-      const { request, params } = await freshCode()
-      const tokens = await oauth.processAuthorizationCodeResponse(
-        as,
-        client(),
-        await oauth.authorizationCodeGrantRequest(
-          as,
-          client(),
-          auth(),
-          params,
-          rp.redirectUri,
-          request.verifier,
-          insecure,
-        ),
-        { expectedNonce: request.nonce, requireIdToken: true },
-      )
+      const code = await freshCode()
+      const tokens = await oauth.processAuthorizationCodeResponse(as, client(), await exchangeCode(code), {
+        expectedNonce: code.request.nonce,
+        requireIdToken: true,
+      })
       const refresh = () =>
         oauth.refreshTokenGrantRequest(as, client(), auth(), tokens.refresh_token!, insecure)
       await assertOneUseThenRevoked(await twice(refresh))
