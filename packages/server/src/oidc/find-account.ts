@@ -16,7 +16,7 @@ export const SCOPE_CLAIMS = {
   profile: ['name', 'locale', 'zoneinfo', 'updated_at'],
 }
 
-export function claimsOf(account: Account): Record<string, unknown> {
+function claimsOf(account: Account): Record<string, unknown> {
   return {
     sub: account.id,
     email: account.email,

@@ -1,6 +1,7 @@
 /**
  * The pages oidc-provider renders itself (device code entry and confirmation, sign-out, errors):
- * it calls these with its Koa context and sets nothing else. Implemented in pages/oidc/.
+ * it calls these with its Koa context and sets nothing else. Implemented by createProviderPages
+ * (pages/interaction/views.ts).
  */
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider'
 

@@ -19,7 +19,7 @@ export interface ResourceDeps {
 }
 
 /** Scopes of the built-in first-party API, as its own tokens carry them. */
-export const FIRST_PARTY_API_SCOPES = ['profile', 'email']
+const FIRST_PARTY_API_SCOPES = ['profile', 'email']
 
 export function createResourceServers(deps: ResourceDeps) {
   const jwt = (ttl: number, scopes: string[]): ResourceServer => ({
