@@ -16,7 +16,6 @@ import type { DB } from '../core/db-schema.ts'
 import type { ClientInfo } from '../core/http.ts'
 import { rowsToFetch, toPage } from '../core/paging.ts'
 import type { MfaService } from '../mfa/service.ts'
-import { deleteAccountModels } from '../oidc/models-store.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 import { assertAcceptablePassword } from '../passwords/policy.ts'
 import type { SessionService } from '../sessions/service.ts'
@@ -80,7 +79,6 @@ export function createAdminService(deps: {
         await existing(id, trx)
         const changed = await accounts.setDisabled(id, true, trx)
         const ids = await sessions.revokeSessionsIn(trx, id, undefined, 'account_disabled')
-        await deleteAccountModels(trx, id) // OIDC sessions, grants and tokens
         if (changed || ids.length > 0) {
           await audit.record(
             {
@@ -126,7 +124,6 @@ export function createAdminService(deps: {
       const ended = await db.transaction().execute(async (trx) => {
         // Revoked first only to learn which sessions to announce: the rows go with the account.
         const ids = await sessions.revokeSessionsIn(trx, id, undefined, 'account_deleted')
-        await deleteAccountModels(trx, id) // OIDC sessions, grants and tokens
         if (!(await accounts.deleteAccount(id, trx))) throw adminErrors.userNotFound()
         await audit.record(
           {

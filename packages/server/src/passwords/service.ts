@@ -31,7 +31,6 @@ import {
 } from '../core/one-time-tokens.ts'
 import { consumeOrThrow, type LimiterFactory } from '../core/rate-limit.ts'
 import type { Notifier } from '../mail/service.ts'
-import { deleteAccountModels } from '../oidc/models-store.ts'
 import type { SessionService } from '../sessions/service.ts'
 import type { PasswordChecker } from './checker.ts'
 import { passwordErrors } from './errors.ts'
@@ -97,7 +96,6 @@ export function createPasswordService(deps: {
         await deps.accounts.setPasswordHash(account.id, passwordHash, trx)
         await retireOneTimeTokens(trx, account.id, 'reset_password', deps.clock.now()) // an old reset link must not undo this
         const ids = await deps.sessions.revokeSessionsIn(trx, account.id, input.sessionId, 'password_changed')
-        await deleteAccountModels(trx, account.id) // OIDC sessions, grants and tokens of the old password
         await deps.audit.record(
           {
             type: 'password.changed',
@@ -162,7 +160,6 @@ export function createPasswordService(deps: {
         // Following the link proved control of the address.
         await deps.accounts.markEmailVerified(account.id, trx)
         const ids = await deps.sessions.revokeSessionsIn(trx, account.id, undefined, 'password_reset')
-        await deleteAccountModels(trx, account.id)
         await deps.audit.record(
           { type: 'password.reset', accountId: account.id, client, data: { endedSessions: ids.length } },
           trx,

@@ -24,6 +24,7 @@ import type { Metrics } from '../core/metrics.ts'
 import { consumeOrThrow, type LimiterFactory } from '../core/rate-limit.ts'
 import type { MfaRequired } from '../mfa/schemas.ts'
 import type { MfaService } from '../mfa/service.ts'
+import { deleteAccountModels } from '../oidc/models-store.ts'
 import type { PasswordChecker } from '../passwords/checker.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 import { assertAcceptablePassword } from '../passwords/policy.ts'
@@ -324,14 +325,26 @@ export function createSessionService(deps: SessionDeps) {
 
     /**
      * Revokes every session of the account but `keepSessionId` (all when omitted) inside the
-     * caller's transaction. Call `announceRevoked` with the result once it has committed.
+     * caller's transaction, and ends everything the OIDC provider holds for it (its single
+     * sign-on sessions, grants and tokens). Call `announceRevoked` with the result once it has
+     * committed.
      */
-    revokeSessionsIn: (
+    async revokeSessionsIn(
       trx: Kysely<DB>,
       accountId: string,
       keepSessionId: string | undefined,
       reason: string,
-    ) => revokeSessions(trx, accountId, keepSessionId ? { except: keepSessionId } : {}, clock.now(), reason),
+    ): Promise<string[]> {
+      const ids = await revokeSessions(
+        trx,
+        accountId,
+        keepSessionId ? { except: keepSessionId } : {},
+        clock.now(),
+        reason,
+      )
+      await deleteAccountModels(trx, accountId)
+      return ids
+    },
 
     /** When the account last signed in (its newest session began), or null if it never has. */
     lastSignInAt: (accountId: string) => findLastSignIn(db, accountId),
