@@ -1,4 +1,5 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely'
+import { isUniqueViolation } from '../core/db.ts'
 import type { AccountsTable, DB } from '../core/db-schema.ts'
 
 export type AccountRow = Selectable<AccountsTable>
@@ -128,9 +129,4 @@ export async function changeAccountEmail(
     if (isUniqueViolation(err)) return false
     throw err
   }
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE'
 }

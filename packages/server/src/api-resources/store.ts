@@ -1,4 +1,5 @@
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely'
+import { isUniqueViolation } from '../core/db.ts'
 import type { ApiResourcesTable, DB } from '../core/db-schema.ts'
 
 /** An API that access tokens may be issued for; `audience` is its resource indicator (RFC 8707). */
@@ -95,9 +96,4 @@ export async function updateApiResource(
 export async function deleteApiResource(db: Kysely<DB>, id: string): Promise<boolean> {
   const result = await db.deleteFrom('api_resources').where('id', '=', id).executeTakeFirst()
   return Number(result.numDeletedRows) === 1
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE'
 }

@@ -5,8 +5,9 @@
  *   issues them and kept only envelope-encrypted: oidc-provider compares the plain value itself,
  *   so a hash would not do. Moving to `none` or `private_key_jwt` drops the secret; moving back
  *   issues a new one.
- * - Every change passes the metadata rules (metadata.ts) and then, once the provider is wired in,
- *   oidc-provider's own validation, so nothing the provider would refuse is stored.
+ * - Every change passes the metadata rules (metadata.ts) and then, through the API,
+ *   oidc-provider's own validation (`validateMetadata`), so nothing the provider would refuse is
+ *   stored. The `tessera clients create` command runs without a provider and checks the rules only.
  * - Updates and rotations are compare-and-set on the row as read: of two racing requests one
  *   fails, instead of both reporting a secret of which only one works.
  * - Every change is audited with who made it; never with the secret.

@@ -154,6 +154,12 @@ function preparingClient(driver: typeof pg): typeof pg.Client {
   }
 }
 
+/** A unique constraint refused an insert or update, on PostgreSQL or SQLite. */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE'
+}
+
 export class SchemaTooNewError extends Error {}
 
 /**

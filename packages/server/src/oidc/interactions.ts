@@ -15,7 +15,7 @@ import type { AccountService } from '../accounts/service.ts'
 import { AppError } from '../core/errors.ts'
 import { clientInfo } from '../core/http.ts'
 import type { PasskeyService } from '../mfa/passkeys.ts'
-import type { PasskeyCredential } from '../mfa/schemas.ts'
+import { PasskeyCredential } from '../mfa/schemas.ts'
 import type { Csrf } from '../pages/csrf.ts'
 import { assertSameOriginPost, formField, installFormPosts } from '../pages/forms.ts'
 import type { InteractionViews, SecondFactor } from '../pages/interaction/views.ts'
@@ -43,14 +43,15 @@ const missing = (field: string, key: 'emailMissing' | 'passwordMissing') => ({
   message: en.signIn[key],
 })
 
-/** The WebAuthn assertion sign-in.js put in the form, as JSON; anything else is no assertion. */
-function parseCredential(json: string | undefined): Record<string, unknown> | undefined {
+/**
+ * The WebAuthn assertion sign-in.js put in the form, as JSON, checked against the schema the API
+ * checks it with; anything else is no assertion.
+ */
+function parseCredential(json: string | undefined): PasskeyCredential | undefined {
   if (!json) return undefined
   try {
     const value: unknown = JSON.parse(json)
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined
+    return Value.Check(PasskeyCredential, value) ? value : undefined
   } catch {
     return undefined
   }
@@ -169,11 +170,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
       return views.signIn(reply, 400, interaction, { error: passkeyFailed })
     try {
       const client = clientInfo(req)
-      const { accountId, amr } = await passkeys.verifySignIn(
-        challengeId,
-        credential as PasskeyCredential,
-        client,
-      )
+      const { accountId, amr } = await passkeys.verifySignIn(challengeId, credential, client)
       const account = await sessions.checkPasskeyAccount(accountId)
       return await signedIn(req, reply, account.id, amr)
     } catch (err) {

@@ -28,7 +28,7 @@ export interface Brand {
   stylesheetHref: string
 }
 
-export const BRAND_STYLESHEET_PATH = '/assets/brand.css'
+const BRAND_STYLESHEET_PATH = '/assets/brand.css'
 
 export function createBrand(config: BrandConfig): Brand {
   const accent = config.accentColor.toLowerCase()
@@ -58,12 +58,12 @@ export function textColorOn(color: string): '#ffffff' | '#000000' {
 }
 
 /** WCAG 2.x contrast ratio of two relative luminances, from 1 to 21. */
-export function contrastRatio(a: number, b: number): number {
+function contrastRatio(a: number, b: number): number {
   return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)
 }
 
 /** WCAG 2.x relative luminance of `#rgb` or `#rrggbb`, from 0 (black) to 1 (white). */
-export function relativeLuminance(color: string): number {
+function relativeLuminance(color: string): number {
   const hex = color.slice(1)
   const full = hex.length === 3 ? [...hex].map((c) => c + c).join('') : hex
   const [r, g, b] = [0, 2, 4].map((i) => {

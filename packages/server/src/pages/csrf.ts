@@ -5,8 +5,7 @@
  * same-origin check of forms.ts; the interaction itself is bound to the browser by the provider's
  * cookie, so a page from another site can neither read nor forge a working form.
  */
-import { createHmac, hkdfSync } from 'node:crypto'
-import { constantTimeEqual } from '../core/crypto.ts'
+import { constantTimeEqual, createCodeHasher } from '../core/crypto.ts'
 
 export interface Csrf {
   token(binding: string): string
@@ -14,10 +13,7 @@ export interface Csrf {
 }
 
 export function createCsrf(masterKey: string): Csrf {
-  const key = Buffer.from(
-    hkdfSync('sha256', Buffer.from(masterKey, 'base64url'), Buffer.alloc(0), 'tessera page csrf', 32),
-  )
-  const token = (binding: string) => createHmac('sha256', key).update(binding).digest('base64url')
+  const token = createCodeHasher(masterKey, 'page-csrf')
   return {
     token,
     verify: (binding, candidate) => candidate !== undefined && constantTimeEqual(token(binding), candidate),

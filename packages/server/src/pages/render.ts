@@ -23,11 +23,7 @@ import { type Message, type PageStrings, stringsFor } from './strings.ts'
 export const VIEWS_DIR = fileURLToPath(new URL('.', import.meta.url))
 
 /** The page CSP for a brand (the logo may live on another origin) and a page's kind of forms. */
-export function pageCsp(
-  brand: Pick<Brand, 'logoOrigin'>,
-  nativeForms = true,
-  formRedirects: string[] = [],
-): string {
+function pageCsp(brand: Pick<Brand, 'logoOrigin'>, nativeForms = true, formRedirects: string[] = []): string {
   return [
     "default-src 'self'",
     ...(brand.logoOrigin ? [`img-src 'self' ${brand.logoOrigin}`] : []),

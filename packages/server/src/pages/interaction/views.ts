@@ -50,7 +50,7 @@ function mfaError(err: AppError): FieldError {
  * The CSP source of where a redirect URI points: its origin, or its scheme for a native app's
  * private-use URI (`com.example.app:`). The provider has already matched it to the client.
  */
-export function redirectSource(uri: unknown): string[] {
+function redirectSource(uri: unknown): string[] {
   const url = typeof uri === 'string' ? URL.parse(uri) : null
   if (!url) return []
   return [url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol]
