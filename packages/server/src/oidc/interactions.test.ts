@@ -128,6 +128,27 @@ describe('second factor and passkeys on the hosted pages', () => {
     assert.match(alert(await again.text())!, /not right/)
   })
 
+  test('the MFA step offers only the second steps the account has', async () => {
+    const passwordStep = async (user: { email: string }) => {
+      const { b, url, csrf } = await signInPage()
+      return (await b.post(`${url}/login`, { csrf, email: user.email, password: STRONG_PASSWORD })).text()
+    }
+    const withApp = await register(t.app, { password: STRONG_PASSWORD })
+    await enrolTotp(t, withApp.accessToken)
+    const appStep = await passwordStep(withApp)
+    assert.match(appStep, /Code from your authenticator app/)
+    assert.match(appStep, /Use a backup code/)
+    assert.doesNotMatch(appStep, /Use a passkey/)
+
+    const withPasskey = await register(t.app, { password: STRONG_PASSWORD })
+    const authenticator = createSoftwareAuthenticator({ origin: t.issuer })
+    assert.equal((await addPasskey(t, withPasskey, authenticator)).statusCode, 201)
+    const passkeyStep = await passwordStep(withPasskey)
+    assert.match(passkeyStep, /Confirm it/)
+    assert.match(passkeyStep, /Use a passkey/)
+    assert.doesNotMatch(passkeyStep, /authenticator app/)
+  })
+
   test('a passkey alone signs in (discoverable credential, user verified)', async () => {
     const user = await register(t.app)
     const authenticator = createSoftwareAuthenticator({ origin: t.issuer })

@@ -15,7 +15,7 @@ import type { AccountService } from '../accounts/service.ts'
 import { AppError } from '../core/errors.ts'
 import { clientInfo } from '../core/http.ts'
 import type { PasskeyService } from '../mfa/passkeys.ts'
-import { PasskeyCredential } from '../mfa/schemas.ts'
+import { PasskeyCredential, type SecondFactorMethod } from '../mfa/schemas.ts'
 import type { Csrf } from '../pages/csrf.ts'
 import { assertSameOriginPost, formField, installFormPosts } from '../pages/forms.ts'
 import type { InteractionViews, SecondFactor } from '../pages/interaction/views.ts'
@@ -58,8 +58,18 @@ function parseCredential(json: string | undefined): PasskeyCredential | undefine
 }
 
 /** The code the MFA page asks for first: the app's, unless the account only has backup codes. */
-const firstCodeMethod = (methods: string[]): SecondFactor =>
+const firstCodeMethod = (methods: SecondFactorMethod[]): SecondFactor =>
   methods.includes('totp') ? 'totp' : 'backup_code'
+
+const SECOND_FACTOR_METHODS: readonly string[] = [
+  'totp',
+  'backup_code',
+  'passkey',
+] satisfies SecondFactorMethod[]
+
+/** The account's second steps, as the MFA page carried them (they only choose what is shown). */
+const methodsOf = (field: string | undefined): SecondFactorMethod[] =>
+  (field ?? '').split(' ').filter((m): m is SecondFactorMethod => SECOND_FACTOR_METHODS.includes(m))
 
 export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app, deps) => {
   const { oidc, sessions, accounts, passkeys, csrf, views } = deps
@@ -114,8 +124,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
       const { account, mfa } = await sessions.checkCredentials({ email, password }, clientInfo(req))
       if (mfa) {
         const { mfaToken, methods } = mfa
-        const passkey = methods.includes('passkey')
-        return views.mfa(reply, 200, interaction, { mfaToken, method: firstCodeMethod(methods), passkey })
+        return views.mfa(reply, 200, interaction, { mfaToken, method: firstCodeMethod(methods), methods })
       }
       return await signedIn(req, reply, account.id, ['pwd'])
     } catch (err) {
@@ -128,16 +137,16 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
   app.post('/interaction/:uid/mfa', { schema: { hide: true } }, async (req, reply) => {
     const interaction = await posted(req, reply)
     const mfaToken = formField(req.body, 'mfaToken') ?? ''
-    const passkey = formField(req.body, 'passkeyOffered') === 'yes'
+    const methods = methodsOf(formField(req.body, 'methods'))
     const switchTo = formField(req.body, 'switch')
     if (switchTo === 'totp' || switchTo === 'backup_code')
-      return views.mfa(reply, 200, interaction, { mfaToken, method: switchTo, passkey })
+      return views.mfa(reply, 200, interaction, { mfaToken, method: switchTo, methods })
     const credential = parseCredential(formField(req.body, 'credential'))
     const codeMethod: SecondFactor = formField(req.body, 'method') === 'backup_code' ? 'backup_code' : 'totp'
     const code = formField(req.body, 'code')?.replaceAll(/\s/g, '') ?? ''
     if (!credential && code === '') {
       const error = { field: 'code', message: en.mfa.codeMissing }
-      return views.mfa(reply, 400, interaction, { mfaToken, method: codeMethod, passkey, error })
+      return views.mfa(reply, 400, interaction, { mfaToken, method: codeMethod, methods, error })
     }
     try {
       const proof = credential
@@ -154,7 +163,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
       return views.mfa(reply, err.status, interaction, {
         mfaToken,
         method: codeMethod,
-        passkey,
+        methods,
         error: views.mfaError(err),
       })
     }

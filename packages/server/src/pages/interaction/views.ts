@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider'
 import type { AppError } from '../../core/errors.ts'
+import type { SecondFactorMethod } from '../../mfa/schemas.ts'
 import type { LazyOidc } from '../../oidc/install.ts'
 import type { OidcPages } from '../../oidc/pages.ts'
 import { providerForm } from '../../oidc/pages.ts'
@@ -17,6 +18,7 @@ import { type FieldError, pageStrings, renderPage, sendView, type ViewData } fro
 import { en } from '../strings.ts'
 
 type Interaction = Awaited<ReturnType<ReturnType<OidcProvider['current']>['interactionDetails']>>
+/** A second step a code is typed for. */
 export type SecondFactor = 'totp' | 'backup_code'
 
 const retryAfter = (err: AppError) => Number(err.headers['retry-after'] ?? 60)
@@ -105,16 +107,20 @@ export function createInteractionViews(deps: ViewDeps) {
       reply: FastifyReply,
       status: number,
       i: Interaction,
-      form: { mfaToken: string; method: SecondFactor; passkey: boolean; error?: FieldError },
+      form: { mfaToken: string; method: SecondFactor; methods: SecondFactorMethod[]; error?: FieldError },
     ) {
+      const passkey = form.methods.includes('passkey')
       return sendView(
         reply,
         status,
         'mfa/view',
         {
           title: s.mfa.title,
-          scripts: form.passkey ? ['/assets/sign-in.js'] : [],
-          passkey: form.passkey,
+          scripts: passkey ? ['/assets/sign-in.js'] : [],
+          methods: form.methods.join(' '),
+          passkey,
+          codeForm: form.methods.includes(form.method),
+          switchTo: form.methods.find((m) => m !== form.method && m !== 'passkey'),
           action: `${base(i)}/mfa`,
           csrf: csrfOf(i),
           mfaToken: form.mfaToken,
