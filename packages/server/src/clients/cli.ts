@@ -3,6 +3,7 @@
  * of a JSON body, checked by the same schema and then the same service rules.
  */
 import { Value } from 'typebox/value'
+import { MAX_PAGE_SIZE } from '../core/paging.ts'
 import { type ClientPage, CreateClientBody, type OAuthClient } from './schemas.ts'
 import type { ClientService } from './service.ts'
 
@@ -64,9 +65,8 @@ export async function listAllClients(clients: ClientService): Promise<OAuthClien
   const all: OAuthClient[] = []
   let page: ClientPage | undefined
   do {
-    page = await clients.listClients(
-      page?.nextCursor ? { cursor: page.nextCursor, limit: '100' } : { limit: '100' },
-    )
+    const limit = String(MAX_PAGE_SIZE)
+    page = await clients.listClients(page?.nextCursor ? { cursor: page.nextCursor, limit } : { limit })
     all.push(...page.clients)
   } while (page.nextCursor)
   return all
