@@ -17,6 +17,7 @@ import { type Config, ConfigError, loadConfig, redactConfig } from '../core/conf
 import { createSecretBox } from '../core/crypto.ts'
 import { migrate, openDatabase, sqliteFileIn } from '../core/db.ts'
 import { AppError } from '../core/errors.ts'
+import { releaseStartupMemory } from '../core/memory.ts'
 import { createPasswordHasher } from '../passwords/hasher.ts'
 import { listSigningKeys, rotateSigningKeys } from '../tokens/keys.ts'
 
@@ -50,6 +51,7 @@ async function start(config: Config, warnings: string[]): Promise<void> {
   for (const warning of warnings) app.log.warn(`INSECURE OR LIMITED: ${warning}`)
   app.log.info({ config: redactConfig(config) }, 'configuration')
   await app.listen({ port: config.port, host: config.host })
+  releaseStartupMemory()
   app.log.info(`Tessera ready at ${config.publicUrl} in ${Math.round(performance.now() - startedAt)} ms`)
 
   let closing = false

@@ -2,9 +2,9 @@
  * Puts the OpenID Connect provider into the app: the provider itself, its endpoints, the hosted
  * interaction pages, and a timer that sweeps expired provider rows.
  *
- * The provider loads once the server listens, not before it is ready (loading oidc-provider and
- * building on it took about 70 ms of a 1.5 s start, bench/). A request that arrives first waits.
- * Tests that never call the provider never build it.
+ * The provider loads on the first request that needs it: about 70 ms, once, for that request,
+ * and about 10 MB that a server no client has asked anything of does not hold (bench/). Tests
+ * that never call the provider never build it.
  */
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
@@ -117,7 +117,4 @@ export async function installOidc(app: FastifyInstance, oidc: LazyOidc, deps: Oi
   )
   sweep.unref()
   app.addHook('onClose', async () => clearInterval(sweep))
-  app.server.once('listening', () => {
-    oidc.load().catch((err: unknown) => app.log.error({ err }, 'the OpenID Connect provider failed to load'))
-  })
 }
