@@ -97,9 +97,19 @@ describe('create an account from the sign-in page', () => {
     assert.equal(next.status, 303) // back through the provider, on to consent
   })
 
-  test('a common password and a taken email are explained beside their field', async () => {
+  test('a name too long, a common password and a taken email are explained beside their field', async () => {
     const taken = await register(t.app)
     const { b, url, csrf } = await signInPage()
+    const long = await b.post(`${url}/register`, {
+      csrf,
+      name: 'A'.repeat(201),
+      email: uniqueEmail(),
+      password: STRONG_PASSWORD,
+    })
+    assert.equal(long.status, 400)
+    const longPage = await long.text()
+    assert.match(longPage, /id="name"[^>]*aria-invalid="true"/)
+    assert.doesNotMatch(longPage, /id="email"[^>]*aria-invalid="true"/)
     const weak = await b.post(`${url}/register`, { csrf, email: uniqueEmail(), password: 'password123' })
     assert.equal(weak.status, 400)
     assert.match(await weak.text(), /id="password"[^>]*aria-invalid="true"/)

@@ -211,7 +211,12 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
         ...form,
         error: { field: 'password', message: en.register.passwordMissing },
       })
-    if (!Value.Check(Email, form.email) || (form.name !== undefined && !Value.Check(PersonName, form.name)))
+    if (form.name !== undefined && !Value.Check(PersonName, form.name))
+      return views.register(reply, 400, interaction, {
+        ...form,
+        error: { field: 'name', message: en.register.nameInvalid },
+      })
+    if (!Value.Check(Email, form.email))
       return views.register(reply, 400, interaction, {
         ...form,
         error: { field: 'email', message: en.register.emailInvalid },

@@ -67,6 +67,7 @@ export const en = {
     password: 'Password',
     passwordHint: (minLength: number) =>
       `At least ${minLength} characters. A long phrase is easiest to remember; no need for symbols.`,
+    nameInvalid: 'Enter a name of at most 200 characters, or leave it empty.',
     submit: 'Create account',
     haveAccount: 'Already have an account?',
     signIn: 'Sign in',
