@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { clientInfo } from '../core/http.ts'
 import { errorResponses } from '../core/openapi.ts'
-import type { RequireAdmin } from '../sessions/require-admin.ts'
+import { actorOf, type RequireAdmin } from '../sessions/require-admin.ts'
 import { AdminUser, AdminUserDetail, ListUsersQuery, UserIdParams, UserPage } from './schemas.ts'
 import type { AdminService } from './service.ts'
 
@@ -16,7 +14,6 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{
   // At onRequest, before parsing and validation: whoever is not an administrator learns
   // nothing about these routes, not even what input they accept.
   app.addHook('onRequest', requireAdmin)
-  const actor = (req: FastifyRequest) => ({ accountId: req.auth!.accountId, client: clientInfo(req) })
 
   app.get(
     '/v1/admin/users',
@@ -57,7 +54,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: AdminUser, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (req) => admin.disableUser(actor(req), req.params.id),
+    async (req) => admin.disableUser(actorOf(req), req.params.id),
   )
 
   app.post(
@@ -71,7 +68,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: AdminUser, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (req) => admin.enableUser(actor(req), req.params.id),
+    async (req) => admin.enableUser(actorOf(req), req.params.id),
   )
 
   app.delete(
@@ -86,7 +83,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (req, reply) => {
-      await admin.deleteUser(actor(req), req.params.id)
+      await admin.deleteUser(actorOf(req), req.params.id)
       return reply.status(204).send(null)
     },
   )

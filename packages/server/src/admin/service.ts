@@ -13,20 +13,14 @@ import type { Kysely } from 'kysely'
 import { type Account, type AccountService, rolesOf, toUser } from '../accounts/service.ts'
 import type { AuditLog } from '../audit/service.ts'
 import type { DB } from '../core/db-schema.ts'
-import type { ClientInfo } from '../core/http.ts'
 import { rowsToFetch, toPage } from '../core/paging.ts'
 import type { MfaService } from '../mfa/service.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 import { assertAcceptablePassword } from '../passwords/policy.ts'
+import type { Actor } from '../sessions/require-admin.ts'
 import type { SessionService } from '../sessions/service.ts'
 import { adminErrors } from './errors.ts'
 import type { AdminUser, AdminUserDetail, ListUsersQuery, UserPage } from './schemas.ts'
-
-/** The administrator making a change. */
-export interface Actor {
-  accountId: string
-  client: ClientInfo
-}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { clientInfo } from '../core/http.ts'
 import { errorResponses } from '../core/openapi.ts'
-import type { RequireAdmin } from '../sessions/require-admin.ts'
+import { actorOf, type RequireAdmin } from '../sessions/require-admin.ts'
 import {
   ApiResourceIdParams,
   ApiResourcePage,
@@ -23,7 +21,6 @@ export const apiResourceRoutes: FastifyPluginAsyncTypebox<{
 }> = async (app, { apiResources, requireAdmin }) => {
   // At onRequest, before parsing and validation: non-administrators learn nothing about these routes.
   app.addHook('onRequest', requireAdmin)
-  const actor = (req: FastifyRequest) => ({ accountId: req.auth!.accountId, client: clientInfo(req) })
 
   app.post(
     '/v1/admin/api-resources',
@@ -36,7 +33,8 @@ export const apiResourceRoutes: FastifyPluginAsyncTypebox<{
         response: { 201: ApiResourceView, ...errorResponses(400, 401, 403, 409) },
       },
     },
-    async (req, reply) => reply.status(201).send(await apiResources.createApiResource(actor(req), req.body)),
+    async (req, reply) =>
+      reply.status(201).send(await apiResources.createApiResource(actorOf(req), req.body)),
   )
 
   app.get(
@@ -79,7 +77,7 @@ export const apiResourceRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: ApiResourceView, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (req) => apiResources.updateApiResource(actor(req), req.params.id, req.body),
+    async (req) => apiResources.updateApiResource(actorOf(req), req.params.id, req.body),
   )
 
   app.delete(
@@ -94,7 +92,7 @@ export const apiResourceRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (req, reply) => {
-      await apiResources.deleteApiResource(actor(req), req.params.id)
+      await apiResources.deleteApiResource(actorOf(req), req.params.id)
       return reply.status(204).send(null)
     },
   )

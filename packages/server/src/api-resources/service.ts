@@ -9,12 +9,12 @@
  * Scopes are the API's own: `openid` and `offline_access` belong to the provider.
  */
 import type { Kysely } from 'kysely'
-import type { Actor } from '../admin/service.ts'
 import type { AuditEventType, AuditLog } from '../audit/service.ts'
 import type { Clock } from '../core/clock.ts'
 import type { DB } from '../core/db-schema.ts'
 import { newId } from '../core/ids.ts'
 import { rowsToFetch, toPage } from '../core/paging.ts'
+import type { Actor } from '../sessions/require-admin.ts'
 import { apiResourceErrors } from './errors.ts'
 import {
   type ApiResourcePage,

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { clientInfo } from '../core/http.ts'
 import { errorResponses } from '../core/openapi.ts'
-import type { RequireAdmin } from '../sessions/require-admin.ts'
+import { actorOf, type RequireAdmin } from '../sessions/require-admin.ts'
 import {
   ClientIdParams,
   ClientPage,
@@ -25,7 +23,6 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{
   // At onRequest, before parsing and validation: non-administrators learn nothing, not even
   // which input these routes accept.
   app.addHook('onRequest', requireAdmin)
-  const actor = (req: FastifyRequest) => ({ accountId: req.auth!.accountId, client: clientInfo(req) })
 
   app.post(
     '/v1/admin/clients',
@@ -38,7 +35,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{
         response: { 201: OAuthClientWithSecret, ...errorResponses(400, 401, 403) },
       },
     },
-    async (req, reply) => reply.status(201).send(await clients.createClient(actor(req), req.body)),
+    async (req, reply) => reply.status(201).send(await clients.createClient(actorOf(req), req.body)),
   )
 
   app.get(
@@ -82,7 +79,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: OAuthClientWithSecret, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (req) => clients.updateClient(actor(req), req.params.clientId, req.body),
+    async (req) => clients.updateClient(actorOf(req), req.params.clientId, req.body),
   )
 
   app.delete(
@@ -97,7 +94,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (req, reply) => {
-      await clients.deleteClient(actor(req), req.params.clientId)
+      await clients.deleteClient(actorOf(req), req.params.clientId)
       return reply.status(204).send(null)
     },
   )
@@ -113,6 +110,6 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: OAuthClientWithSecret, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (req) => clients.rotateSecret(actor(req), req.params.clientId),
+    async (req) => clients.rotateSecret(actorOf(req), req.params.clientId),
   )
 }

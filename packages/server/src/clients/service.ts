@@ -13,12 +13,12 @@
  * - Every change is audited with who made it; never with the secret.
  */
 import type { Kysely } from 'kysely'
-import type { Actor } from '../admin/service.ts'
 import type { AuditEventType, AuditLog } from '../audit/service.ts'
 import type { Clock } from '../core/clock.ts'
 import { randomToken, type SecretBox } from '../core/crypto.ts'
 import type { DB } from '../core/db-schema.ts'
 import { rowsToFetch, toPage } from '../core/paging.ts'
+import type { Actor } from '../sessions/require-admin.ts'
 import { clientErrors } from './errors.ts'
 import {
   buildClientMetadata,

@@ -5,6 +5,7 @@
  * and disabling an admin ends their sessions, which stops their tokens at once.
  */
 import type { FastifyRequest } from 'fastify'
+import { type ClientInfo, clientInfo } from '../core/http.ts'
 import { sessionErrors } from './errors.ts'
 import type { RequireUser } from './require-user.ts'
 
@@ -18,3 +19,14 @@ export function createRequireAdmin(deps: { requireUser: RequireUser }) {
 }
 
 export type RequireAdmin = ReturnType<typeof createRequireAdmin>
+
+/** The administrator making a change, and from where: what the audit log records. */
+export interface Actor {
+  accountId: string
+  client: ClientInfo
+}
+
+/** The administrator behind a request that `requireAdmin` let through. */
+export function actorOf(request: FastifyRequest): Actor {
+  return { accountId: request.auth!.accountId, client: clientInfo(request) }
+}
