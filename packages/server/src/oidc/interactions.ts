@@ -19,7 +19,7 @@ import { PasskeyCredential, type SecondFactorMethod } from '../mfa/schemas.ts'
 import type { Csrf } from '../pages/csrf.ts'
 import { assertSameOriginPost, formField, installFormPosts } from '../pages/forms.ts'
 import type { InteractionViews, SecondFactor } from '../pages/interaction/views.ts'
-import { en } from '../pages/strings.ts'
+import { pageStrings } from '../pages/render.ts'
 import type { SessionService } from '../sessions/service.ts'
 import type { LazyOidc } from './install.ts'
 import type { OidcProvider } from './provider.ts'
@@ -38,9 +38,9 @@ type Details = Awaited<ReturnType<ReturnType<OidcProvider['current']>['interacti
 
 const uidOf = (req: FastifyRequest) => (req.params as { uid: string }).uid
 
-const missing = (field: string, key: 'emailMissing' | 'passwordMissing') => ({
+const missing = (req: FastifyRequest, field: string, key: 'emailMissing' | 'passwordMissing') => ({
   field,
-  message: en.signIn[key],
+  message: pageStrings(req).signIn[key],
 })
 
 /**
@@ -117,9 +117,12 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
     const email = formField(req.body, 'email')?.trim() ?? ''
     const password = formField(req.body, 'password') ?? ''
     if (email === '')
-      return views.signIn(reply, 400, interaction, { email, error: missing('email', 'emailMissing') })
+      return views.signIn(reply, 400, interaction, { email, error: missing(req, 'email', 'emailMissing') })
     if (password === '')
-      return views.signIn(reply, 400, interaction, { email, error: missing('password', 'passwordMissing') })
+      return views.signIn(reply, 400, interaction, {
+        email,
+        error: missing(req, 'password', 'passwordMissing'),
+      })
     try {
       const { account, mfa } = await sessions.checkCredentials({ email, password }, clientInfo(req))
       if (mfa) {
@@ -130,7 +133,10 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err
       reply.headers(err.headers) // Retry-After on 429
-      return views.signIn(reply, err.status, interaction, { email, error: views.signInError(err) })
+      return views.signIn(reply, err.status, interaction, {
+        email,
+        error: views.signInError(pageStrings(req), err),
+      })
     }
   })
 
@@ -145,7 +151,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
     const codeMethod: SecondFactor = formField(req.body, 'method') === 'backup_code' ? 'backup_code' : 'totp'
     const code = formField(req.body, 'code')?.replaceAll(/\s/g, '') ?? ''
     if (!credential && code === '') {
-      const error = { field: 'code', message: en.mfa.codeMissing }
+      const error = { field: 'code', message: pageStrings(req).mfa.codeMissing }
       return views.mfa(reply, 400, interaction, { mfaToken, method: codeMethod, methods, error })
     }
     try {
@@ -159,12 +165,12 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
       reply.headers(err.headers)
       // A spent or expired challenge cannot be retried: back to the password.
       if (err.code === 'invalid_mfa_token')
-        return views.signIn(reply, 400, interaction, { error: views.signInError(err) })
+        return views.signIn(reply, 400, interaction, { error: views.signInError(pageStrings(req), err) })
       return views.mfa(reply, err.status, interaction, {
         mfaToken,
         method: codeMethod,
         methods,
-        error: views.mfaError(err),
+        error: views.mfaError(pageStrings(req), err),
       })
     }
   })
@@ -174,7 +180,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
     const interaction = await posted(req, reply)
     const challengeId = formField(req.body, 'challengeId') ?? ''
     const credential = parseCredential(formField(req.body, 'credential'))
-    const passkeyFailed = { message: en.signIn.passkeyFailed }
+    const passkeyFailed = { message: pageStrings(req).signIn.passkeyFailed }
     if (!credential || challengeId === '')
       return views.signIn(reply, 400, interaction, { error: passkeyFailed })
     try {
@@ -185,7 +191,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err
       reply.headers(err.headers)
-      const error = err.code === 'invalid_passkey' ? passkeyFailed : views.signInError(err)
+      const error = err.code === 'invalid_passkey' ? passkeyFailed : views.signInError(pageStrings(req), err)
       return views.signIn(reply, err.status, interaction, { error })
     }
   })
@@ -204,22 +210,22 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
     if (form.email === '')
       return views.register(reply, 400, interaction, {
         ...form,
-        error: { field: 'email', message: en.register.emailMissing },
+        error: { field: 'email', message: pageStrings(req).register.emailMissing },
       })
     if (password === '')
       return views.register(reply, 400, interaction, {
         ...form,
-        error: { field: 'password', message: en.register.passwordMissing },
+        error: { field: 'password', message: pageStrings(req).register.passwordMissing },
       })
     if (form.name !== undefined && !Value.Check(PersonName, form.name))
       return views.register(reply, 400, interaction, {
         ...form,
-        error: { field: 'name', message: en.register.nameInvalid },
+        error: { field: 'name', message: pageStrings(req).register.nameInvalid },
       })
     if (!Value.Check(Email, form.email))
       return views.register(reply, 400, interaction, {
         ...form,
-        error: { field: 'email', message: en.register.emailInvalid },
+        error: { field: 'email', message: pageStrings(req).register.emailInvalid },
       })
     try {
       const { account, verificationRequired } = await sessions.registerAccount(
@@ -231,7 +237,10 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err
       reply.headers(err.headers)
-      return views.register(reply, err.status, interaction, { ...form, error: views.registerError(err) })
+      return views.register(reply, err.status, interaction, {
+        ...form,
+        error: views.registerError(pageStrings(req), err),
+      })
     }
   })
 

@@ -15,7 +15,7 @@ import type { OidcProvider } from '../../oidc/provider.ts'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../passwords/policy.ts'
 import type { Csrf } from '../csrf.ts'
 import { type FieldError, pageStrings, renderPage, sendView, type ViewData } from '../render.ts'
-import { en } from '../strings.ts'
+import { type PageStrings, stringsFor } from '../strings.ts'
 
 type Interaction = Awaited<ReturnType<ReturnType<OidcProvider['current']>['interactionDetails']>>
 /** A second step a code is typed for. */
@@ -24,8 +24,8 @@ export type SecondFactor = 'totp' | 'backup_code'
 const retryAfter = (err: AppError) => Number(err.headers['retry-after'] ?? 60)
 
 /** What a refused sign-in says: the same words whether or not the account exists. */
-function signInError(err: AppError): FieldError {
-  const s = en.signIn
+function signInError(strings: PageStrings, err: AppError): FieldError {
+  const s = strings.signIn
   if (err.status === 429) return { message: s.tooManyAttempts(retryAfter(err)) }
   if (err.code === 'email_not_verified') return { message: s.emailNotVerified }
   if (err.code === 'account_disabled') return { message: s.accountDisabled }
@@ -33,17 +33,17 @@ function signInError(err: AppError): FieldError {
   return { message: s.invalidCredentials }
 }
 
-function registerError(err: AppError): FieldError {
-  const s = en.register
+function registerError(strings: PageStrings, err: AppError): FieldError {
+  const s = strings.register
   if (err.code === 'email_taken') return { field: 'email', message: s.emailTaken }
   if (err.code === 'weak_password')
     return { field: 'password', message: s.weakPassword(err.detail ?? err.code) }
-  if (err.status === 429) return { message: en.signIn.tooManyAttempts(retryAfter(err)) }
+  if (err.status === 429) return { message: strings.signIn.tooManyAttempts(retryAfter(err)) }
   return { field: 'email', message: s.emailInvalid }
 }
 
-function mfaError(err: AppError): FieldError {
-  const s = en.mfa
+function mfaError(strings: PageStrings, err: AppError): FieldError {
+  const s = strings.mfa
   if (err.status === 429) return { field: 'code', message: s.tooManyAttempts(retryAfter(err)) }
   return { field: 'code', message: s.wrongCode }
 }
@@ -70,7 +70,6 @@ export function createInteractionViews(deps: ViewDeps) {
     (await deps.oidc.load()).current().Client.find(i.params.client_id as string)
   // Each step may end in the redirect back to the client (see PageOptions.formRedirects).
   const options = (i: Interaction) => ({ formRedirects: redirectSource(i.params.redirect_uri) })
-  const s = en
 
   return {
     signInError,
@@ -89,7 +88,7 @@ export function createInteractionViews(deps: ViewDeps) {
         status,
         'sign-in/view',
         {
-          title: s.signIn.title,
+          title: pageStrings(reply.request).signIn.title,
           scripts: ['/assets/sign-in.js'],
           clientName: client?.clientName ?? client?.clientId,
           action: `${base(i)}/login`,
@@ -115,7 +114,7 @@ export function createInteractionViews(deps: ViewDeps) {
         status,
         'mfa/view',
         {
-          title: s.mfa.title,
+          title: pageStrings(reply.request).mfa.title,
           scripts: passkey ? ['/assets/sign-in.js'] : [],
           methods: form.methods.join(' '),
           passkey,
@@ -142,7 +141,7 @@ export function createInteractionViews(deps: ViewDeps) {
         status,
         'register/view',
         {
-          title: s.register.title,
+          title: pageStrings(reply.request).register.title,
           action: `${base(i)}/register`,
           signInUrl: base(i),
           csrf: csrfOf(i),
@@ -157,6 +156,7 @@ export function createInteractionViews(deps: ViewDeps) {
     },
 
     checkEmail(reply: FastifyReply) {
+      const s = pageStrings(reply.request)
       return sendView(reply, 200, 'message/view', {
         title: s.register.checkEmailTitle,
         text: s.register.checkEmail,
@@ -200,13 +200,13 @@ export function createInteractionViews(deps: ViewDeps) {
 export type InteractionViews = ReturnType<typeof createInteractionViews>
 
 /** Why the device code form is shown again (oidc-provider passes the error it met). */
-function deviceError(err: unknown): FieldError | undefined {
+function deviceError(s: PageStrings, err: unknown): FieldError | undefined {
   if (!err) return undefined
   const { name, userCode } = err as { name?: string; userCode?: string }
-  if (name === 'NoCodeError') return { field: 'user-code', message: en.device.codeMissing }
+  if (name === 'NoCodeError') return { field: 'user-code', message: s.device.codeMissing }
   if (userCode || name === 'NotFoundError' || name === 'ExpiredError')
-    return { field: 'user-code', message: en.device.invalidCode }
-  return { message: en.device.invalidCode }
+    return { field: 'user-code', message: s.device.invalidCode }
+  return { message: s.device.invalidCode }
 }
 
 /**
@@ -231,40 +231,44 @@ export function createProviderPages(app: () => FastifyInstance): OidcPages {
   }
   const clientName = (ctx: KoaContextWithOIDC) =>
     ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? ''
-  const s = en
+  const stringsOf = (ctx: KoaContextWithOIDC) => stringsFor(ctx.get('accept-language'))
 
   return {
     async deviceInput(ctx, form, err) {
+      const s = stringsOf(ctx)
       // Cancel on the confirmation page, or consent denied: the device was refused, as asked.
       if ((err as { name?: string } | undefined)?.name === 'AbortedError')
         return send(ctx, 'message/view', { title: s.device.cancelledTitle, text: s.device.cancelled })
-      const error = deviceError(err)
+      const error = deviceError(s, err)
       const data = { title: s.device.title, ...providerForm(form), errors: error ? [error] : [] }
       await send(ctx, 'device/input', data, error ? 400 : 200)
     },
     async deviceConfirm(ctx, form, name, userCode) {
       await send(ctx, 'device/confirm', {
-        title: s.device.confirmTitle,
+        title: stringsOf(ctx).device.confirmTitle,
         ...providerForm(form),
         clientName: name,
         userCode,
       })
     },
     async deviceSuccess(ctx) {
+      const s = stringsOf(ctx)
       await send(ctx, 'message/view', { title: s.device.successTitle, text: s.device.success })
     },
     async logoutConfirm(ctx, form) {
       await send(ctx, 'sign-out/view', {
-        title: s.signOut.title,
+        title: stringsOf(ctx).signOut.title,
         ...providerForm(form),
         clientName: clientName(ctx),
       })
     },
     async loggedOut(ctx) {
+      const s = stringsOf(ctx)
       await send(ctx, 'message/view', { title: s.signOut.doneTitle, text: s.signOut.done })
     },
     async error(ctx, out: ErrorOut) {
       const status = ctx.status >= 400 ? ctx.status : 400
+      const s = stringsOf(ctx)
       await send(ctx, 'error/view', { title: s.error.title, text: s.error.body, code: out.error }, status)
     },
   }
