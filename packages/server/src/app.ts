@@ -315,7 +315,7 @@ async function assemble(
   await installPageViews(app, brand) // @fastify/view + Eta for every page plugin
 
   // Routes
-  await app.register(healthRoutes, { db, kv, metrics })
+  await app.register(healthRoutes, { db, kv, metrics, metricsToken: config.metricsToken })
   await app.register(sessionRoutes, { sessions, requireUser })
   await app.register(accountRoutes, { accounts, requireUser })
   await app.register(emailRoutes, { emailVerification, requireUser })

@@ -296,14 +296,16 @@ describe('loadConfig', () => {
     }
   })
 
-  test('redactConfig hides the master key and URL credentials', () => {
+  test('redactConfig hides the master key, URL credentials and the metrics token', () => {
     const { config } = loadConfig({
       TESSERA_MASTER_KEY: MASTER_KEY,
       DATABASE_URL: 'postgres://tessera:s3cret@db:5432/tessera',
       REDIS_URL: 'redis://:hunter2@cache:6379',
+      TESSERA_METRICS_TOKEN: 'scrape-me-if-you-can-0123',
     })
     const logged = JSON.stringify(redactConfig(config))
-    for (const secret of [MASTER_KEY, 's3cret', 'hunter2']) assert.ok(!logged.includes(secret), secret)
+    for (const secret of [MASTER_KEY, 's3cret', 'hunter2', 'scrape-me-if-you-can-0123'])
+      assert.ok(!logged.includes(secret), secret)
     assert.match(logged, /db:5432/)
   })
 })

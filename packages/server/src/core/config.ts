@@ -92,6 +92,10 @@ export const ConfigSchema = Type.Object(
     webauthnRpId: Type.Optional(Type.String({ minLength: 1, description: 'WebAuthn RP ID' })),
     /** Origins passkey ceremonies may come from; defaults to the origin of publicUrl. */
     webauthnOrigins: Type.Array(Type.String(), { default: [], description: 'WebAuthn allowed origins' }),
+    /** The bearer token Prometheus must send for /metrics (a secret: redacted in logs). */
+    metricsToken: Type.Optional(
+      Type.String({ minLength: 16, maxLength: 256, description: 'bearer token for /metrics' }),
+    ),
     /** Twilio Account SID (AC…); SMS codes are on only when the SID, token and sender are all set. */
     twilioAccountSid: Type.Optional(Type.String({ minLength: 1, description: 'Twilio Account SID' })),
     /** Twilio Auth Token (a secret: redacted in logs). */
@@ -149,6 +153,7 @@ export const ENV_VARS: Record<string, keyof Static<typeof ConfigSchema>> = {
   TESSERA_REQUIRE_VERIFIED_EMAIL: 'requireVerifiedEmail',
   TESSERA_WEBAUTHN_RP_ID: 'webauthnRpId',
   TESSERA_WEBAUTHN_ORIGINS: 'webauthnOrigins',
+  TESSERA_METRICS_TOKEN: 'metricsToken',
   TESSERA_TWILIO_ACCOUNT_SID: 'twilioAccountSid',
   TESSERA_TWILIO_AUTH_TOKEN: 'twilioAuthToken',
   TESSERA_TWILIO_FROM: 'twilioFrom',
@@ -275,6 +280,9 @@ export function loadConfig(
         '(MUST change in production)',
     )
   }
+  if (!config.metricsToken) {
+    warnings.push('no TESSERA_METRICS_TOKEN: /metrics answers anyone who can reach this port')
+  }
   const twilio = [config.twilioAccountSid, config.twilioAuthToken, config.twilioFrom]
   if (twilio.some(Boolean) && !twilio.every(Boolean)) {
     warnings.push(
@@ -362,5 +370,6 @@ export function redactConfig(config: Config): Record<string, unknown> {
     redisUrl: redactUrl(config.redisUrl),
     smtpUrl: redactUrl(config.smtpUrl),
     ...(config.twilioAuthToken ? { twilioAuthToken: '***' } : {}),
+    ...(config.metricsToken ? { metricsToken: '***' } : {}),
   }
 }

@@ -97,6 +97,29 @@ describe('operations endpoints', () => {
   })
 })
 
+describe('/metrics with TESSERA_METRICS_TOKEN', () => {
+  const token = 'prometheus-scrape-token-0123'
+  let t: TestApp
+  before(async () => {
+    t = await buildTestApp({ config: { metricsToken: token } })
+  })
+  after(() => t.close())
+
+  test('answers only the bearer of the metrics token', async () => {
+    const scrape = (authorization?: string) =>
+      t.app.inject({ method: 'GET', url: '/metrics', headers: authorization ? { authorization } : {} })
+    for (const refused of [undefined, 'Bearer wrong-token', `Basic ${token}`, `Bearer ${token}x`]) {
+      const res = await scrape(refused)
+      assert.equal(res.statusCode, 401, String(refused))
+      assert.equal(res.json().code, 'unauthorized')
+      assert.doesNotMatch(res.body, /http_request_duration/)
+    }
+    const res = await scrape(`Bearer ${token}`)
+    assert.equal(res.statusCode, 200)
+    assert.match(res.body, /http_request_duration_seconds/)
+  })
+})
+
 /**
  * Every "METHOD /path" the app serves, read from Fastify's route tree so a route added later
  * is checked without editing this test.

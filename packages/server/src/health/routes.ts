@@ -1,8 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Kysely } from 'kysely'
 import { Type } from 'typebox'
+import { constantTimeEqual } from '../core/crypto.ts'
 import { pingDatabase } from '../core/db.ts'
 import type { DB } from '../core/db-schema.ts'
+import { commonErrors } from '../core/errors.ts'
 import type { Kv } from '../core/kv.ts'
 import type { Metrics } from '../core/metrics.ts'
 
@@ -30,10 +32,20 @@ async function check(probe: () => Promise<unknown>): Promise<{ ok: boolean; erro
   }
 }
 
-export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<DB>; kv: Kv; metrics: Metrics }> = async (
+export interface HealthDeps {
+  db: Kysely<DB>
+  kv: Kv
+  metrics: Metrics
+  /** When set, /metrics answers only `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string | undefined
+}
+
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthDeps> = async (
   app,
-  { db, kv, metrics },
+  { db, kv, metrics, metricsToken },
 ) => {
+  const expected = metricsToken ? `Bearer ${metricsToken}` : undefined
+
   app.get(
     '/healthz',
     {
@@ -68,6 +80,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<DB>; kv: Kv; m
   app.get(
     '/metrics',
     { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: true } },
-    async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    async (req, reply) => {
+      if (expected && !constantTimeEqual(req.headers.authorization ?? '', expected))
+        throw commonErrors.unauthorized('the metrics token is required')
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+    },
   )
 }
