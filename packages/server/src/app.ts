@@ -15,7 +15,7 @@ import { apiResourceRoutes } from './api-resources/routes.ts'
 import { createApiResourceService } from './api-resources/service.ts'
 import { createAuditLog } from './audit/service.ts'
 import { clientRoutes } from './clients/routes.ts'
-import { createClientService } from './clients/service.ts'
+import { type ClientService, createClientService } from './clients/service.ts'
 import { type Clock, systemClock } from './core/clock.ts'
 import type { Config } from './core/config.ts'
 import { createCodeHasher, createSecretBox } from './core/crypto.ts'
@@ -84,6 +84,8 @@ export interface Tessera {
   kv: Kv
   /** `await mailer.idle()` waits for every queued mail and deferred mail task. */
   mailer: Mailer
+  /** The client registry the admin API uses, metadata checked by the provider (for the CLI). */
+  clients: ClientService
   close(): Promise<void>
 }
 
@@ -341,5 +343,5 @@ async function assemble(
     await database.close()
   })
   await app.ready()
-  return { app, database, kv, mailer, close: () => app.close() }
+  return { app, database, kv, mailer, clients, close: () => app.close() }
 }

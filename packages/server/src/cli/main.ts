@@ -11,7 +11,6 @@ import { createOrPromoteAdmin } from '../admin/service.ts'
 import { buildApp } from '../app.ts'
 import { createAuditLog } from '../audit/service.ts'
 import { CLIENT_FLAG_OPTIONS, type ClientFlags, clientBodyFromFlags, listAllClients } from '../clients/cli.ts'
-import { createClientService } from '../clients/service.ts'
 import { systemClock } from '../core/clock.ts'
 import { type Config, ConfigError, loadConfig, redactConfig } from '../core/config.ts'
 import { createSecretBox } from '../core/crypto.ts'
@@ -175,21 +174,16 @@ async function clients(config: Config, action: string | undefined, flags: Client
   // Checked before touching the database: bad flags change nothing.
   const input = action === 'create' ? clientBodyFromFlags(flags) : undefined
   if (input && 'problem' in input) throw new UsageError(`clients create ${input.problem}`)
-  const database = openConfiguredDatabase(config)
+  // The app's own client registry, so the provider checks new metadata as it does for the admin API.
+  const tessera = await buildApp(config, { logger: false, defaultMetrics: false })
   try {
-    await migrate(database.db)
-    const { db } = database
-    const service = createClientService({
-      db,
-      box: createSecretBox(config.masterKey),
-      clock: systemClock,
-      audit: createAuditLog({ db, clock: systemClock }),
-    })
-    const output = input ? await service.createClient('cli', input.body) : await listAllClients(service)
+    const output = input
+      ? await tessera.clients.createClient('cli', input.body)
+      : await listAllClients(tessera.clients)
     console.log(JSON.stringify(output, null, 2))
     if ('client_secret' in output) console.error('the client_secret is shown only once: store it now')
   } finally {
-    await database.close()
+    await tessera.close()
   }
 }
 

@@ -135,6 +135,19 @@ describe('tessera clients', () => {
       assert.equal(res.code, 1, `${args.join(' ')}: ${res.stderr}`)
       assert.match(res.stderr, new RegExp(`invalid_client_metadata: ${field}: `))
     }
+    // Tessera's rules pass, the provider's do not: refused as the admin API refuses it.
+    const unsupported = await tessera(dataDir, [
+      'clients',
+      'create',
+      '--name',
+      'X',
+      '--redirect-uri',
+      'https://x.example.com/cb',
+      '--scope',
+      'openid invoices:read',
+    ])
+    assert.equal(unsupported.code, 1, unsupported.stderr)
+    assert.match(unsupported.stderr, /invalid_client_metadata: scope must only contain/)
     assert.equal(JSON.parse((await tessera(dataDir, ['clients', 'list'])).stdout).length, before)
     const help = await tessera(dataDir, ['--help'])
     assert.match(help.stdout, /clients create --name <name>/)

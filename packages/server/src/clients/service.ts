@@ -5,9 +5,9 @@
  *   issues them and kept only envelope-encrypted: oidc-provider compares the plain value itself,
  *   so a hash would not do. Moving to `none` or `private_key_jwt` drops the secret; moving back
  *   issues a new one.
- * - Every change passes the metadata rules (metadata.ts) and then, through the API,
- *   oidc-provider's own validation (`validateMetadata`), so nothing the provider would refuse is
- *   stored. The `tessera clients create` command runs without a provider and checks the rules only.
+ * - Every change passes the metadata rules (metadata.ts) and then oidc-provider's own validation
+ *   (`validateMetadata`), from the admin API and `tessera clients create` alike, so nothing the
+ *   provider would refuse is stored.
  * - Updates and rotations are compare-and-set on the row as read: of two racing requests one
  *   fails, instead of both reporting a secret of which only one works.
  * - Every change is audited with who made it; never with the secret.
