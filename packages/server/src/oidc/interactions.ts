@@ -19,7 +19,8 @@ import { PasskeyCredential, type SecondFactorMethod } from '../mfa/schemas.ts'
 import type { Csrf } from '../pages/csrf.ts'
 import { assertSameOriginPost, formField, installFormPosts } from '../pages/forms.ts'
 import type { InteractionViews, SecondFactor } from '../pages/interaction/views.ts'
-import { pageStrings } from '../pages/render.ts'
+import { type FieldError, pageStrings } from '../pages/render.ts'
+import type { PageStrings } from '../pages/strings.ts'
 import type { SessionService } from '../sessions/service.ts'
 import type { LazyOidc } from './install.ts'
 import type { OidcProvider } from './provider.ts'
@@ -42,6 +43,20 @@ const missing = (req: FastifyRequest, field: string, key: 'emailMissing' | 'pass
   field,
   message: pageStrings(req).signIn[key],
 })
+
+/** The first thing wrong with a sign-up form, checked before anything is looked up. */
+function registerFormError(
+  s: PageStrings['register'],
+  form: { name: string | undefined; email: string },
+  password: string,
+): FieldError | undefined {
+  if (form.email === '') return { field: 'email', message: s.emailMissing }
+  if (password === '') return { field: 'password', message: s.passwordMissing }
+  if (form.name !== undefined && !Value.Check(PersonName, form.name))
+    return { field: 'name', message: s.nameInvalid }
+  if (!Value.Check(Email, form.email)) return { field: 'email', message: s.emailInvalid }
+  return undefined
+}
 
 /**
  * The WebAuthn assertion sign-in.js put in the form, as JSON, checked against the schema the API
@@ -202,31 +217,14 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
 
   app.post('/interaction/:uid/register', { schema: { hide: true } }, async (req, reply) => {
     const interaction = await posted(req, reply)
+    const strings = pageStrings(req)
     const form = {
       name: formField(req.body, 'name')?.trim() || undefined,
       email: formField(req.body, 'email')?.trim() ?? '',
     }
     const password = formField(req.body, 'password') ?? ''
-    if (form.email === '')
-      return views.register(reply, 400, interaction, {
-        ...form,
-        error: { field: 'email', message: pageStrings(req).register.emailMissing },
-      })
-    if (password === '')
-      return views.register(reply, 400, interaction, {
-        ...form,
-        error: { field: 'password', message: pageStrings(req).register.passwordMissing },
-      })
-    if (form.name !== undefined && !Value.Check(PersonName, form.name))
-      return views.register(reply, 400, interaction, {
-        ...form,
-        error: { field: 'name', message: pageStrings(req).register.nameInvalid },
-      })
-    if (!Value.Check(Email, form.email))
-      return views.register(reply, 400, interaction, {
-        ...form,
-        error: { field: 'email', message: pageStrings(req).register.emailInvalid },
-      })
+    const refused = registerFormError(strings.register, form, password)
+    if (refused) return views.register(reply, 400, interaction, { ...form, error: refused })
     try {
       const { account, verificationRequired } = await sessions.registerAccount(
         { ...form, password },
@@ -239,7 +237,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
       reply.headers(err.headers)
       return views.register(reply, err.status, interaction, {
         ...form,
-        error: views.registerError(pageStrings(req), err),
+        error: views.registerError(strings, err),
       })
     }
   })
