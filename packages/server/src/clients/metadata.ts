@@ -12,6 +12,7 @@
  *   other methods take neither (a key set nobody uses is a key set nobody audits);
  * - informational URIs are web URIs; `jwks_uri` is https.
  */
+import { isLoopback } from '../core/urls.ts'
 import { clientErrors } from './errors.ts'
 import type { AuthMethod, GrantType, Jwks } from './schemas.ts'
 
@@ -21,7 +22,6 @@ export const MAX_URI_LENGTH = 2000
 export const MAX_JWKS_KEYS = 10
 
 const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code'
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 /** RFC 8252 §7.1: a private-use scheme is a reverse domain name, so it always holds a dot. */
 const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/
 /** JWK members that only private or symmetric keys have (RFC 7518 §6). */
@@ -152,7 +152,7 @@ function checkRedirectUris(field: string, uris: string[], applicationType: 'web'
   uris.forEach((value, index) => {
     const pointer = `${field}/${index}`
     const url = parseUri(pointer, value)
-    const loopback = LOOPBACK_HOSTS.has(url.hostname)
+    const loopback = isLoopback(url)
     if (url.protocol === 'https:') {
       if (loopback && applicationType === 'native')
         throw clientErrors.invalidMetadata(
@@ -178,7 +178,7 @@ function checkRedirectUris(field: string, uris: string[], applicationType: 'web'
 
 function checkWebUri(field: string, value: string): string {
   const url = parseUri(field, value)
-  const ok = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))
+  const ok = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url))
   if (!ok) throw clientErrors.invalidMetadata(field, 'must use https: (http: only for a loopback host)')
   return value
 }

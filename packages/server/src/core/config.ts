@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { type Static, type TSchema, Type } from 'typebox'
 import { Value } from 'typebox/value'
+import { isLoopback } from './urls.ts'
 
 const Seconds = (description: string, defaultValue: number) =>
   Type.Integer({ minimum: 1, default: defaultValue, description })
@@ -207,10 +208,6 @@ function readConfigFile(path: string | undefined, problems: string[]): Record<st
   return {}
 }
 
-function isLocalhost(url: URL): boolean {
-  return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
-}
-
 /**
  * Reads and validates configuration. Throws ConfigError listing every problem.
  * `overrides` (used by tests and the CLI) win over the file and the environment.
@@ -241,7 +238,7 @@ export function loadConfig(
 
   const publicUrl = new URL(config.publicUrl)
   config.publicUrl = publicUrl.href.replace(/\/$/, '')
-  if (publicUrl.protocol === 'http:' && !isLocalhost(publicUrl)) {
+  if (publicUrl.protocol === 'http:' && !isLoopback(publicUrl)) {
     if (config.production)
       problems.push('publicUrl: must be https:// in production (http only for localhost)')
     else warnings.push(`publicUrl ${config.publicUrl} is plain http: tokens travel unencrypted`)
