@@ -14,6 +14,7 @@ import type { Clock } from '../core/clock.ts'
 import type { DB } from '../core/db-schema.ts'
 import { newId } from '../core/ids.ts'
 import { rowsToFetch, toPage } from '../core/paging.ts'
+import { isLoopback } from '../core/urls.ts'
 import type { Actor } from '../sessions/require-admin.ts'
 import { apiResourceErrors } from './errors.ts'
 import {
@@ -33,7 +34,6 @@ import {
   updateApiResource,
 } from './store.ts'
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 /** Scopes the provider itself defines: an API may not redefine them. */
 const RESERVED_SCOPES = new Set(['openid', 'offline_access'])
 
@@ -62,7 +62,7 @@ export function createApiResourceService(deps: {
     if (/[\s\p{Cc}]/u.test(audience)) throw fail('must not contain spaces or control characters')
     const url = URL.parse(audience)
     if (!url) throw fail('must be an absolute URI')
-    const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)
+    const loopbackHttp = url.protocol === 'http:' && isLoopback(url)
     if (url.protocol !== 'https:' && !(deps.allowLoopbackHttp && loopbackHttp))
       throw fail(deps.allowLoopbackHttp ? 'must use https: (or http: on a loopback host)' : 'must use https:')
     if (audience.includes('#')) throw fail('must not contain a fragment')
@@ -98,7 +98,7 @@ export function createApiResourceService(deps: {
       checkScopes(scopes)
       const now = clock.now()
       const id = newId()
-      await db.transaction().execute(async (trx) => {
+      const created = await db.transaction().execute(async (trx) => {
         const inserted = await insertApiResource(trx, {
           id,
           audience: input.audience,
@@ -110,8 +110,9 @@ export function createApiResourceService(deps: {
         })
         if (!inserted) throw apiResourceErrors.audienceTaken()
         await record(actor, 'api_resource.created', { apiResourceId: id, audience: input.audience }, trx)
+        return inserted
       })
-      return toView(await existing(id))
+      return toView(created)
     },
 
     async listApiResources(query: ListApiResourcesQuery): Promise<ApiResourcePage> {
@@ -148,7 +149,7 @@ export function createApiResourceService(deps: {
         if (outcome === 'taken') throw apiResourceErrors.audienceTaken()
         if (outcome === 'missing') throw apiResourceErrors.notFound()
         await record(actor, 'api_resource.updated', { apiResourceId: id, fields: fields.sort() }, trx)
-        return existing(id, trx)
+        return outcome
       })
       return toView(updated)
     },

@@ -66,27 +66,34 @@ export async function listApiResources(
 }
 
 /** False when the audience is taken (no exception, no half-write). */
+/** The stored resource, or undefined when its audience is taken. */
 export async function insertApiResource(
   db: Kysely<DB>,
-  row: Insertable<ApiResourcesTable>,
-): Promise<boolean> {
-  const result = await db
+  values: Insertable<ApiResourcesTable>,
+): Promise<ApiResourceRecord | undefined> {
+  const row = await db
     .insertInto('api_resources')
-    .values(row)
+    .values(values)
     .onConflict((oc) => oc.column('audience').doNothing())
+    .returningAll()
     .executeTakeFirst()
-  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1
+  return row && toRecord(row)
 }
 
-/** 'taken' when the new audience belongs to another resource; 'missing' when the row is gone. */
+/** The resource as updated; 'missing' when the row is gone, 'taken' when the new audience belongs to another. */
 export async function updateApiResource(
   db: Kysely<DB>,
   id: string,
   changes: Updateable<ApiResourcesTable>,
-): Promise<'updated' | 'missing' | 'taken'> {
+): Promise<ApiResourceRecord | 'missing' | 'taken'> {
   try {
-    const result = await db.updateTable('api_resources').set(changes).where('id', '=', id).executeTakeFirst()
-    return Number(result.numUpdatedRows) === 1 ? 'updated' : 'missing'
+    const row = await db
+      .updateTable('api_resources')
+      .set(changes)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst()
+    return row ? toRecord(row) : 'missing'
   } catch (err) {
     if (isUniqueViolation(err)) return 'taken'
     throw err
