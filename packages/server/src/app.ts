@@ -256,7 +256,7 @@ async function assemble(
     ipRateLimitPerMinute: config.authRateLimitPerMinute,
   })
   const admin = createAdminService({ db, accounts, sessions, mfa, audit })
-  const oidcDeps = { config, db, clock, box, keys, accounts, sessions, passkeys }
+  const oidcDeps = { config, db, clock, box, keys, accounts, sessions, passkeys, mfa, sms }
   const oidc = createOidc(oidcDeps, () => app)
   const clients = createClientService({
     db,

@@ -17,6 +17,8 @@ import type { SecretBox } from '../core/crypto.ts'
 import type { DB } from '../core/db-schema.ts'
 import { securityHeaders } from '../core/http.ts'
 import type { PasskeyService } from '../mfa/passkeys.ts'
+import type { MfaService } from '../mfa/service.ts'
+import type { SmsService } from '../mfa/sms.ts'
 import { createCsrf } from '../pages/csrf.ts'
 import { createInteractionViews, createProviderPages } from '../pages/interaction/views.ts'
 import { signInAssetRoutes } from '../pages/sign-in/routes.ts'
@@ -43,6 +45,8 @@ export interface OidcDeps {
   accounts: AccountService
   sessions: SessionService
   passkeys: PasskeyService
+  mfa: MfaService
+  sms: SmsService
 }
 
 /** The provider, loaded on first use. */
@@ -104,6 +108,8 @@ export async function installOidc(app: FastifyInstance, oidc: LazyOidc, deps: Oi
     sessions: deps.sessions,
     accounts: deps.accounts,
     passkeys: deps.passkeys,
+    mfa: deps.mfa,
+    sms: deps.sms,
     csrf,
     views: createInteractionViews({ oidc, csrf }),
     publicUrl: config.publicUrl,

@@ -6,21 +6,28 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { enrolTotp, register, STRONG_PASSWORD, uniqueEmail } from '../../test/factories.ts'
+import { type FakeTwilio, startFakeTwilio } from '../../test/fake-twilio.ts'
 import { mailTo } from '../../test/mail.ts'
 import { browser, hiddenField, type OidcTestServer, startOidcServer } from '../../test/oidc.ts'
 import { addPasskey, type passwordlessOptions } from '../../test/passkeys.ts'
+import { enrolSms } from '../../test/sms.ts'
 import { createSoftwareAuthenticator } from '../../test/webauthn-authenticator.ts'
 
 const REDIRECT_URI = 'http://127.0.0.1:8124/cb'
 
 let t: OidcTestServer
+let twilio: FakeTwilio
 let clientId: string
 
 before(async () => {
-  t = await startOidcServer()
+  twilio = await startFakeTwilio()
+  t = await startOidcServer({ config: twilio.config })
   clientId = (await t.createClient({ client_name: 'Portal', redirect_uris: [REDIRECT_URI] })).client_id
 })
-after(() => t.close())
+after(async () => {
+  await t.close()
+  await twilio.close()
+})
 
 /** A fresh browser at the sign-in page of a new authorization request. */
 async function signInPage() {
@@ -157,6 +164,58 @@ describe('second factor and passkeys on the hosted pages', () => {
     assert.match(passkeyStep, /Confirm it/)
     assert.match(passkeyStep, /Use a passkey/)
     assert.doesNotMatch(passkeyStep, /authenticator app/)
+  })
+
+  test('an account with a phone is texted a code only when it asks, and the code completes the step', async () => {
+    const user = await register(t.app, { password: STRONG_PASSWORD })
+    const { phone } = await enrolSms(t, twilio, user.accessToken)
+    const { b, url, csrf } = await signInPage()
+    const step = await (
+      await b.post(`${url}/login`, { csrf, email: user.email, password: STRONG_PASSWORD })
+    ).text()
+    assert.match(step, /Text me a code/)
+    assert.match(step, /Use a backup code/)
+    assert.doesNotMatch(step, /id="code"/, 'no code field before a code was sent')
+    const sentBefore = twilio.messages.length
+    const form = { csrf, mfaToken: hiddenField(step, 'mfaToken'), methods: hiddenField(step, 'methods') }
+
+    const texted = await b.post(`${url}/mfa`, { ...form, switch: 'sms' })
+    assert.equal(texted.status, 200)
+    const codePage = await texted.text()
+    assert.equal(twilio.messages.length, sentBefore + 1)
+    assert.match(codePage, /We texted a code to \+•+\d{4}\./)
+    assert.match(codePage, /Code from the text message/)
+    assert.match(codePage, /Text me a new code/)
+
+    const code = twilio.codeFor(phone)
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0')
+    const missed = await b.post(`${url}/mfa`, { ...form, method: 'sms', code: wrong })
+    assert.equal(missed.status, 400)
+    assert.match(alert(await missed.text())!, /not right/)
+    const done = await b.post(`${url}/mfa`, { ...form, method: 'sms', code })
+    assert.equal(done.status, 303, await done.text())
+  })
+
+  test('when the text cannot be sent, the page says so and offers the other ways', async () => {
+    const user = await register(t.app, { password: STRONG_PASSWORD })
+    await enrolSms(t, twilio, user.accessToken)
+    const { b, url, csrf } = await signInPage()
+    const step = await (
+      await b.post(`${url}/login`, { csrf, email: user.email, password: STRONG_PASSWORD })
+    ).text()
+    twilio.failNext(500)
+    const res = await b.post(`${url}/mfa`, {
+      csrf,
+      mfaToken: hiddenField(step, 'mfaToken'),
+      methods: hiddenField(step, 'methods'),
+      switch: 'sms',
+    })
+    assert.equal(res.status, 502)
+    const html = await res.text()
+    assert.match(alert(html)!, /could not send a text message/)
+    assert.match(html, /Text me a code/)
+    assert.match(html, /Use a backup code/)
+    assert.doesNotMatch(html, /account AC|secret detail/, 'nothing of the provider error leaks')
   })
 
   test('a passkey alone signs in (discoverable credential, user verified)', async () => {

@@ -16,6 +16,8 @@ import { AppError } from '../core/errors.ts'
 import { clientInfo } from '../core/http.ts'
 import type { PasskeyService } from '../mfa/passkeys.ts'
 import { PasskeyCredential, type SecondFactorMethod } from '../mfa/schemas.ts'
+import type { MfaService } from '../mfa/service.ts'
+import type { SmsService } from '../mfa/sms.ts'
 import type { Csrf } from '../pages/csrf.ts'
 import { assertSameOriginPost, formField, installFormPosts } from '../pages/forms.ts'
 import type { InteractionViews, SecondFactor } from '../pages/interaction/views.ts'
@@ -30,6 +32,9 @@ export interface InteractionDeps {
   sessions: SessionService
   accounts: AccountService
   passkeys: PasskeyService
+  /** The live MFA challenge's account, for texting it a code. */
+  mfa: MfaService
+  sms: SmsService
   csrf: Csrf
   views: InteractionViews
   publicUrl: string
@@ -72,12 +77,21 @@ function parseCredential(json: string | undefined): PasskeyCredential | undefine
   }
 }
 
-/** The code the MFA page asks for first: the app's, unless the account only has backup codes. */
-const firstCodeMethod = (methods: SecondFactorMethod[]): SecondFactor =>
-  methods.includes('totp') ? 'totp' : 'backup_code'
+/**
+ * The code the MFA page asks for first: the app's; for an account with a phone instead, none
+ * until the user asks for a text (each one costs, and is limited); else a backup code.
+ */
+const firstCodeMethod = (methods: SecondFactorMethod[]): SecondFactor | undefined => {
+  if (methods.includes('totp')) return 'totp'
+  return methods.includes('sms') ? undefined : 'backup_code'
+}
+
+const codeMethodOf = (field: string | undefined): SecondFactor =>
+  field === 'backup_code' || field === 'sms' ? field : 'totp'
 
 const SECOND_FACTOR_METHODS: readonly string[] = [
   'totp',
+  'sms',
   'backup_code',
   'passkey',
 ] satisfies SecondFactorMethod[]
@@ -87,7 +101,7 @@ const methodsOf = (field: string | undefined): SecondFactorMethod[] =>
   (field ?? '').split(' ').filter((m): m is SecondFactorMethod => SECOND_FACTOR_METHODS.includes(m))
 
 export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app, deps) => {
-  const { oidc, sessions, accounts, passkeys, csrf, views } = deps
+  const { oidc, sessions, accounts, passkeys, mfa, sms, csrf, views } = deps
   const publicOrigin = new URL(deps.publicUrl).origin
   const provider = async () => (await oidc.load()).current()
   installFormPosts(app)
@@ -162,8 +176,9 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
     const switchTo = formField(req.body, 'switch')
     if (switchTo === 'totp' || switchTo === 'backup_code')
       return views.mfa(reply, 200, interaction, { mfaToken, method: switchTo, methods })
+    if (switchTo === 'sms') return textCode(req, reply, interaction, { mfaToken, methods })
     const credential = parseCredential(formField(req.body, 'credential'))
-    const codeMethod: SecondFactor = formField(req.body, 'method') === 'backup_code' ? 'backup_code' : 'totp'
+    const codeMethod = codeMethodOf(formField(req.body, 'method'))
     const code = formField(req.body, 'code')?.replaceAll(/\s/g, '') ?? ''
     if (!credential && code === '') {
       const error = { field: 'code', message: pageStrings(req).mfa.codeMissing }
@@ -189,6 +204,32 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
       })
     }
   })
+
+  /** Texts a sign-in code to the account's phone, then asks for it. */
+  async function textCode(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    interaction: Details,
+    form: { mfaToken: string; methods: SecondFactorMethod[] },
+  ) {
+    try {
+      const accountId = await mfa.challengeAccount(form.mfaToken)
+      const { sentTo } = await sms.sendSignInCode(accountId, clientInfo(req))
+      return views.mfa(reply, 200, interaction, { ...form, method: 'sms', sentTo })
+    } catch (err) {
+      // 502: the SMS provider failed; the user may try again or choose another way.
+      if (!(err instanceof AppError) || (err.status >= 500 && err.status !== 502)) throw err
+      reply.headers(err.headers)
+      const strings = pageStrings(req)
+      if (err.code === 'invalid_mfa_token')
+        return views.signIn(reply, 400, interaction, { error: views.signInError(strings, err) })
+      return views.mfa(reply, err.status, interaction, {
+        ...form,
+        method: firstCodeMethod(form.methods),
+        error: views.smsError(strings, err),
+      })
+    }
+  }
 
   // A passkey alone (discoverable credential, user verification required), from sign-in.js.
   app.post('/interaction/:uid/passkey', { schema: { hide: true } }, async (req, reply) => {

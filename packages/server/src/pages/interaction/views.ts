@@ -19,7 +19,9 @@ import { type PageStrings, stringsFor } from '../strings.ts'
 
 type Interaction = Awaited<ReturnType<ReturnType<OidcProvider['current']>['interactionDetails']>>
 /** A second step a code is typed for. */
-export type SecondFactor = 'totp' | 'backup_code'
+export type SecondFactor = 'totp' | 'sms' | 'backup_code'
+/** In the order the MFA page offers them. */
+const CODE_METHODS: readonly SecondFactor[] = ['totp', 'sms', 'backup_code']
 
 const retryAfter = (err: AppError) => Number(err.headers['retry-after'] ?? 60)
 
@@ -46,6 +48,26 @@ function mfaError(strings: PageStrings, err: AppError): FieldError {
   const s = strings.mfa
   if (err.status === 429) return { field: 'code', message: s.tooManyAttempts(retryAfter(err)) }
   return { field: 'code', message: s.wrongCode }
+}
+
+/** Why no text was sent: too many, or the SMS provider failed (`502`). */
+function smsError(strings: PageStrings, err: AppError): FieldError {
+  const s = strings.mfa
+  if (err.status === 429) return { message: s.tooManyAttempts(retryAfter(err)) }
+  return { message: s.smsFailed }
+}
+
+/** The code field of the MFA page for one method: its label, hint and keyboard. */
+function codeField(s: PageStrings['mfa'], method: SecondFactor) {
+  if (method === 'backup_code') return { label: s.backupCode, hint: s.backupCodeHint, inputmode: 'text' }
+  if (method === 'sms') return { label: s.smsCode, hint: s.smsHint, inputmode: 'numeric' }
+  return { label: s.totpCode, hint: s.totpHint, inputmode: 'numeric' }
+}
+
+/** What the button that switches to `method` says; texting again when a text was just sent. */
+function switchLabel(s: PageStrings['mfa'], method: SecondFactor, current: SecondFactor | undefined): string {
+  if (method === 'sms') return current === 'sms' ? s.resendSms : s.sendSms
+  return method === 'backup_code' ? s.useBackupCode : s.useTotp
 }
 
 /**
@@ -75,6 +97,7 @@ export function createInteractionViews(deps: ViewDeps) {
     signInError,
     registerError,
     mfaError,
+    smsError,
 
     async signIn(
       reply: FastifyReply,
@@ -106,24 +129,43 @@ export function createInteractionViews(deps: ViewDeps) {
       reply: FastifyReply,
       status: number,
       i: Interaction,
-      form: { mfaToken: string; method: SecondFactor; methods: SecondFactorMethod[]; error?: FieldError },
+      form: {
+        mfaToken: string
+        methods: SecondFactorMethod[]
+        /** The code asked for; none until the account asks for a text, when a text is its first. */
+        method: SecondFactor | undefined
+        /** The masked number a code was just texted to. */
+        sentTo?: string
+        error?: FieldError
+      },
     ) {
+      const s = pageStrings(reply.request).mfa
+      const { method } = form
       const passkey = form.methods.includes('passkey')
+      const codeForm = method !== undefined && form.methods.includes(method)
+      // Every other code the account can give, and another text once one was sent.
+      const switches = CODE_METHODS.filter((m) => form.methods.includes(m) && (m !== method || m === 'sms'))
       return sendView(
         reply,
         status,
         'mfa/view',
         {
-          title: pageStrings(reply.request).mfa.title,
+          title: s.title,
           scripts: passkey ? ['/assets/sign-in.js'] : [],
           methods: form.methods.join(' '),
           passkey,
-          codeForm: form.methods.includes(form.method),
-          switchTo: form.methods.find((m) => m !== form.method && m !== 'passkey'),
+          codeForm,
+          code: method ? codeField(s, method) : undefined,
+          sentTo: form.sentTo,
+          switches: switches.map((to, index) => ({
+            to,
+            label: switchLabel(s, to, method),
+            primary: !codeForm && index === 0,
+          })),
           action: `${base(i)}/mfa`,
           csrf: csrfOf(i),
           mfaToken: form.mfaToken,
-          method: form.method,
+          method: method ?? '',
           errors: form.error ? [form.error] : [],
         },
         options(i),
