@@ -10,7 +10,7 @@ import { createEmailVerification } from './accounts/email-verification.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
 import { adminRoutes } from './admin/routes.ts'
-import { createAdminService } from './admin/service.ts'
+import { type AdminService, createAdminService } from './admin/service.ts'
 import { apiResourceRoutes } from './api-resources/routes.ts'
 import { createApiResourceService } from './api-resources/service.ts'
 import { createAuditLog } from './audit/service.ts'
@@ -86,6 +86,8 @@ export interface Tessera {
   mailer: Mailer
   /** The client registry the admin API uses, metadata checked by the provider (for the CLI). */
   clients: ClientService
+  /** User administration as the admin API does it (for the CLI). */
+  admin: AdminService
   close(): Promise<void>
 }
 
@@ -343,5 +345,5 @@ async function assemble(
     await database.close()
   })
   await app.ready()
-  return { app, database, kv, mailer, clients, close: () => app.close() }
+  return { app, database, kv, mailer, clients, admin, close: () => app.close() }
 }

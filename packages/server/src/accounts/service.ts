@@ -65,6 +65,26 @@ export interface NewAccount {
 }
 
 export function createAccountService(deps: { db: Kysely<DB>; clock: Clock }) {
+  /**
+   * Applies `change` to the account's roles (`undefined`: nothing to change, answers `false`),
+   * compare-and-set on the roles as read, so two changes at once cannot undo each other.
+   */
+  async function changeRoles(
+    db: Kysely<DB>,
+    id: string,
+    change: (roles: string[]) => string[] | undefined,
+  ): Promise<boolean> {
+    for (let attempt = 0; attempt < ROLE_WRITE_ATTEMPTS; attempt++) {
+      const row = await findAccountById(db, id)
+      if (!row) throw accountErrors.accountNotFound()
+      const roles = change(rolesOf(row))
+      if (!roles) return false
+      const to = roles.sort().join(' ')
+      if (await replaceAccountRoles(db, id, { from: row.roles, to, now: deps.clock.now() })) return true
+    }
+    throw new Error(`roles of account ${id} kept changing; try again`)
+  }
+
   return {
     /** Creates the account, or throws `409 email_taken`. Pass a transaction as `db`. */
     async createAccount(input: NewAccount, db: Kysely<DB> = deps.db): Promise<AccountRow> {
@@ -115,17 +135,12 @@ export function createAccountService(deps: { db: Kysely<DB>; clock: Clock }) {
      * Gives the account a role; `false` when it already had it. Tokens issued from now on carry
      * it; tokens issued before do not (the holder refreshes or signs in again).
      */
-    async grantRole(id: string, role: Role, db: Kysely<DB> = deps.db): Promise<boolean> {
-      for (let attempt = 0; attempt < ROLE_WRITE_ATTEMPTS; attempt++) {
-        const row = await findAccountById(db, id)
-        if (!row) throw accountErrors.accountNotFound()
-        const roles = rolesOf(row)
-        if (roles.includes(role)) return false
-        const to = [...roles, role].sort().join(' ')
-        if (await replaceAccountRoles(db, id, { from: row.roles, to, now: deps.clock.now() })) return true
-      }
-      throw new Error(`roles of account ${id} kept changing; try again`)
-    },
+    grantRole: (id: string, role: Role, db: Kysely<DB> = deps.db): Promise<boolean> =>
+      changeRoles(db, id, (roles) => (roles.includes(role) ? undefined : [...roles, role])),
+
+    /** Takes a role away; `false` when the account did not have it. */
+    revokeRole: (id: string, role: Role, db: Kysely<DB> = deps.db): Promise<boolean> =>
+      changeRoles(db, id, (roles) => (roles.includes(role) ? roles.filter((r) => r !== role) : undefined)),
 
     /** Newest first; `search` is a case-insensitive substring of the email or the name. */
     listAccounts: (query: AccountListQuery) =>

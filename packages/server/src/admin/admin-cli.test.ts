@@ -8,7 +8,7 @@ import { serveOn, tessera } from '../../test/cli.ts'
 import { bearer, login, register, STRONG_PASSWORD, uniqueEmail } from '../../test/factories.ts'
 import type { TestApp } from '../../test/harness.ts'
 
-describe('tessera admin create', () => {
+describe('tessera admin create and remove', () => {
   let dataDir: string
   before(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'tessera-admin-cli-'))
@@ -97,10 +97,53 @@ describe('tessera admin create', () => {
     })
   })
 
+  test('remove takes the role away and ends the sessions, so the admin tokens stop at once', async () => {
+    const email = uniqueEmail('former-admin')
+    const stdin = `${STRONG_PASSWORD}\n`
+    assert.equal(
+      (await tessera(dataDir, ['admin', 'create', '--email', email, '--password-stdin'], { stdin })).code,
+      0,
+    )
+    const before = await serve(async (t) => (await login(t.app, email, STRONG_PASSWORD)).json())
+    assert.deepEqual(decodeJwt(before.accessToken).roles, ['admin'])
+
+    const removed = await tessera(dataDir, ['admin', 'remove', '--email', email])
+    assert.equal(removed.code, 0, removed.stderr)
+    assert.match(removed.stdout, /is no longer an administrator; its sessions have ended/)
+    const again = await tessera(dataDir, ['admin', 'remove', '--email', email])
+    assert.match(again.stdout, /is not an administrator; nothing changed/)
+    const nobody = await tessera(dataDir, ['admin', 'remove', '--email', uniqueEmail('nobody')])
+    assert.equal(nobody.code, 1)
+    assert.match(nobody.stderr, /user_not_found/)
+
+    await serve(async (t) => {
+      const users = (token: string) =>
+        t.app.inject({ method: 'GET', url: '/v1/admin/users', headers: bearer(token) })
+      assert.equal((await users(before.accessToken)).statusCode, 401, 'the admin token died with its session')
+      const refreshed = await t.app.inject({
+        method: 'POST',
+        url: '/v1/auth/refresh',
+        payload: { refreshToken: before.refreshToken },
+      })
+      assert.equal(refreshed.statusCode, 401)
+      const after = await login(t.app, email, STRONG_PASSWORD)
+      assert.equal(after.statusCode, 200, 'the account itself stays')
+      assert.equal(decodeJwt(after.json().accessToken).roles, undefined)
+      assert.equal((await users(after.json().accessToken)).statusCode, 403)
+      const events = await t.database.db
+        .selectFrom('audit_events')
+        .select('type')
+        .where('type', '=', 'admin.role_revoked')
+        .execute()
+      assert.equal(events.length, 1)
+    })
+  })
+
   test('usage errors exit 2 with the usage', async () => {
     for (const args of [
       ['admin'],
       ['admin', 'create'],
+      ['admin', 'remove'],
       ['admin', 'create', '--email', 'not-an-address'],
       ['admin', 'frobnicate', '--email', 'x@example.com'],
     ]) {
@@ -110,5 +153,6 @@ describe('tessera admin create', () => {
     }
     const help = await tessera(dataDir, ['--help'])
     assert.match(help.stdout, /admin create --email/)
+    assert.match(help.stdout, /admin remove --email/)
   })
 })

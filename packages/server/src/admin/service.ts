@@ -132,6 +132,31 @@ export function createAdminService(deps: {
       })
       await sessions.announceRevoked(ended)
     },
+
+    /**
+     * `tessera admin remove`: the account keeps everything but the admin role. Its sessions end
+     * too, so the admin tokens it holds stop at once instead of when they expire.
+     */
+    async removeAdminRole(email: string): Promise<{ outcome: 'removed' | 'not_admin'; account: Account }> {
+      const account = await accounts.findByEmail(email)
+      if (!account) throw adminErrors.userNotFound()
+      const ended = await db.transaction().execute(async (trx) => {
+        if (!(await accounts.revokeRole(account.id, 'admin', trx))) return undefined
+        const ids = await sessions.revokeSessionsIn(trx, account.id, undefined, 'admin_role_removed')
+        await audit.record(
+          {
+            type: 'admin.role_revoked',
+            accountId: account.id,
+            data: { role: 'admin', by: 'cli', endedSessions: ids.length },
+          },
+          trx,
+        )
+        return ids
+      })
+      if (!ended) return { outcome: 'not_admin', account }
+      await sessions.announceRevoked(ended)
+      return { outcome: 'removed', account }
+    },
   }
 }
 

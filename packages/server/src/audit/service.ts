@@ -32,6 +32,7 @@ export type AuditEventType =
   | 'passkey.used'
   | 'passkey.clone_suspected'
   | 'admin.role_granted'
+  | 'admin.role_revoked'
   | 'admin.user_disabled'
   | 'admin.user_enabled'
   | 'admin.user_deleted'

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `tessera` command: start (default), migrate, keys rotate, keys list, admin create,
- * clients create, clients list.
+ * admin remove, clients create, clients list.
  */
 import { parseArgs } from 'node:util'
 import { Value } from 'typebox/value'
@@ -30,6 +30,8 @@ commands:
   admin create --email <email> [--name <name>] [--password-stdin]
                  make an account an administrator, creating it when there is none; a new
                  account gets a generated password (printed once) unless one is piped in
+  admin remove --email <email>
+                 take the administrator role away; the account's sessions end
   clients create --name <name> [--redirect-uri <uri>]... [--post-logout-redirect-uri <uri>]...
                  [--grant <type>]... [--auth-method <method>] [--scope "<scopes>"]
                  [--application-type web|native]
@@ -123,10 +125,12 @@ interface AdminOptions {
 }
 
 async function admin(config: Config, action: string | undefined, options: AdminOptions): Promise<void> {
-  if (action !== 'create') throw new UsageError(`unknown admin action: ${action ?? '(none)'}`)
+  if (action !== 'create' && action !== 'remove')
+    throw new UsageError(`unknown admin action: ${action ?? '(none)'}`)
   const { email, name } = options
   if (!email || !Value.Check(Email, email))
-    throw new UsageError('admin create needs --email <a valid address>')
+    throw new UsageError(`admin ${action} needs --email <a valid address>`)
+  if (action === 'remove') return removeAdmin(config, email)
   if (name !== undefined && !Value.Check(PersonName, name))
     throw new UsageError('--name must be 1 to 200 characters')
   // Read before touching the database: a missing or empty password changes nothing.
@@ -182,6 +186,22 @@ async function clients(config: Config, action: string | undefined, flags: Client
       : await listAllClients(tessera.clients)
     console.log(JSON.stringify(output, null, 2))
     if ('client_secret' in output) console.error('the client_secret is shown only once: store it now')
+  } finally {
+    await tessera.close()
+  }
+}
+
+/** Through the app's own admin service, so the ended sessions reach every instance (Redis). */
+async function removeAdmin(config: Config, email: string): Promise<void> {
+  const tessera = await buildApp(config, { logger: false, defaultMetrics: false })
+  try {
+    const { outcome, account } = await tessera.admin.removeAdminRole(email)
+    const who = `${account.email} (${account.id})`
+    console.log(
+      outcome === 'removed'
+        ? `${who} is no longer an administrator; its sessions have ended`
+        : `${who} is not an administrator; nothing changed`,
+    )
   } finally {
     await tessera.close()
   }
