@@ -86,7 +86,6 @@ const PAGES = Symbol('tessera.pages')
 
 interface PageSettings {
   brand: Brand
-  csp: { native: string; scripted: string }
 }
 
 /** The Eta engine the pages use (exported for tests of partials). */
@@ -108,10 +107,7 @@ export async function installPageViews(app: FastifyInstance, brand: Brand): Prom
     layout: 'layout',
     production: true,
   })
-  const settings: PageSettings = {
-    brand,
-    csp: { native: pageCsp(brand, true), scripted: pageCsp(brand, false) },
-  }
+  const settings: PageSettings = { brand }
   app.decorate(PAGES, settings)
 }
 
@@ -132,7 +128,7 @@ export async function renderPage(
   data: ViewData,
   options: RenderOptions = {},
 ): Promise<RenderedPage> {
-  const { brand, csp } = settingsOf(app)
+  const { brand } = settingsOf(app)
   const scripts = data.scripts ?? []
   for (const src of scripts) {
     // Our own files only: the CSP would block anything else, and a page must not silently break.
@@ -143,12 +139,7 @@ export async function renderPage(
     html,
     headers: {
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy':
-        options.nativeForms === false
-          ? csp.scripted
-          : options.formRedirects?.length
-            ? pageCsp(settingsOf(app).brand, true, options.formRedirects)
-            : csp.native,
+      'content-security-policy': pageCsp(brand, options.nativeForms ?? true, options.formRedirects),
       'cache-control': 'no-store',
       'referrer-policy': 'no-referrer',
     },
