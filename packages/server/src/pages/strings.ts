@@ -89,7 +89,7 @@ export const en = {
     backupCode: 'Backup code',
     backupCodeHint: 'One of the codes you saved when you set up the second step. Each works once.',
     smsCode: 'Code from the text message',
-    smsHint: 'The 6-digit code we texted you. It works for 5 minutes.',
+    smsHint: 'The 6-digit code in the text message we sent you. A new text replaces it.',
     sendSms: 'Text me a code',
     resendSms: 'Text me a new code',
     smsSent: (maskedNumber: string) => `We texted a code to ${maskedNumber}.`,
