@@ -21,7 +21,7 @@ import type { Config } from './core/config.ts'
 import { createCodeHasher, createSecretBox } from './core/crypto.ts'
 import { type Database, migrate, openDatabase, sqliteFileIn } from './core/db.ts'
 import { installErrorHandling } from './core/errors.ts'
-import { BODY_LIMIT_BYTES, installEdge } from './core/http.ts'
+import { BODY_LIMIT_BYTES, closeGracefully, installEdge } from './core/http.ts'
 import { createMemoryKv, createRedisKv, type Kv } from './core/kv.ts'
 import { lazySchemaCompilers } from './core/lazy-schemas.ts'
 import { createMailer, type Mailer, type MailLogger } from './core/mailer.ts'
@@ -345,5 +345,5 @@ async function assemble(
     await database.close()
   })
   await app.ready()
-  return { app, database, kv, mailer, clients, admin, close: () => app.close() }
+  return { app, database, kv, mailer, clients, admin, close: () => closeGracefully(app) }
 }

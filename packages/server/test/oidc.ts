@@ -5,10 +5,10 @@
  * (openid-client) for each registered client.
  */
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import * as oidcClient from 'openid-client'
 import { bearer, registerAdmin } from './factories.ts'
 import { buildTestApp, type TestApp, type TestAppOptions } from './harness.ts'
+import { freePort } from './ports.ts'
 
 export interface OidcTestServer extends TestApp {
   issuer: string
@@ -21,14 +21,6 @@ export interface OidcTestServer extends TestApp {
     scopes: string[]
     accessTokenTtl?: number
   }): Promise<{ id: string }>
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 export async function startOidcServer(options: TestAppOptions = {}): Promise<OidcTestServer> {

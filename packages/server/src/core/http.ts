@@ -60,3 +60,20 @@ export async function installEdge(app: FastifyInstance, options: EdgeOptions): P
   // JSON only: a text/plain body is a 415, not a string handed to a handler.
   app.removeContentTypeParser(['text/plain'])
 }
+
+/** How often a closing server looks for connections whose last answer has gone out. */
+const CLOSING_SWEEP_MS = 100
+
+/**
+ * Closes the app once every request in flight has its answer. Node closes idle keep-alive
+ * connections only at the moment close() starts; one whose request was still in flight then
+ * stays open after its answer until the keep-alive timeout, and holds the exit back that long.
+ */
+export async function closeGracefully(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), CLOSING_SWEEP_MS)
+  try {
+    await app.close()
+  } finally {
+    clearInterval(sweep)
+  }
+}

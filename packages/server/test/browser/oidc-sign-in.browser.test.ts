@@ -12,7 +12,8 @@ import * as oidcClient from 'openid-client'
 import { type Browser, chromium } from 'playwright-core'
 import { enrolTotp, register, STRONG_PASSWORD, totpCode } from '../factories.ts'
 import { type OidcTestServer, startOidcServer } from '../oidc.ts'
-import { CHROMIUM, CHROMIUM_ARGS, freePort, skipWithoutChromium as skip, watchProblems } from './chromium.ts'
+import { freePort } from '../ports.ts'
+import { CHROMIUM, CHROMIUM_ARGS, skipWithoutChromium as skip, watchProblems } from './chromium.ts'
 
 describe('OIDC sign-in through the hosted pages in a real browser', { skip }, () => {
   let t: OidcTestServer

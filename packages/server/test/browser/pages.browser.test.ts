@@ -8,7 +8,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { buildTestApp, type TestApp } from '../harness.ts'
-import { CHROMIUM, CHROMIUM_ARGS, freePort, skipWithoutChromium as skip, watchProblems } from './chromium.ts'
+import { freePort } from '../ports.ts'
+import { CHROMIUM, CHROMIUM_ARGS, skipWithoutChromium as skip, watchProblems } from './chromium.ts'
 
 const PHONE = { width: 360, height: 740 }
 const ACCENT = '#0a7d4f'

@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test'
 import { type Browser, chromium } from 'playwright-core'
 import { bearer, register } from '../factories.ts'
 import { buildTestApp, type TestApp } from '../harness.ts'
-import { CHROMIUM, CHROMIUM_ARGS, freePort, skipWithoutChromium as skip } from './chromium.ts'
+import { freePort } from '../ports.ts'
+import { CHROMIUM, CHROMIUM_ARGS, skipWithoutChromium as skip } from './chromium.ts'
 
 describe('passkeys in a real browser', { skip }, () => {
   let t: TestApp

@@ -9,7 +9,8 @@ import { type Browser, chromium } from 'playwright-core'
 import { bearer, login, register } from '../factories.ts'
 import { buildTestApp, type TestApp } from '../harness.ts'
 import { linkIn, mailTo } from '../mail.ts'
-import { CHROMIUM, CHROMIUM_ARGS, freePort, skipWithoutChromium as skip, watchProblems } from './chromium.ts'
+import { freePort } from '../ports.ts'
+import { CHROMIUM, CHROMIUM_ARGS, skipWithoutChromium as skip, watchProblems } from './chromium.ts'
 
 const NEW_PASSWORD = 'a brand new passphrase'
 
