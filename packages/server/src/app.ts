@@ -52,6 +52,8 @@ import { createPasswordHasher, type PasswordHasher } from './passwords/hasher.ts
 import { createLockout } from './passwords/lockout.ts'
 import { passwordRoutes } from './passwords/routes.ts'
 import { createPasswordService } from './passwords/service.ts'
+import { privacyRoutes } from './privacy/routes.ts'
+import { createPrivacyService } from './privacy/service.ts'
 import { createSessionLiveness } from './sessions/liveness.ts'
 import { createRequireAdmin } from './sessions/require-admin.ts'
 import { createRequireRecentAuth } from './sessions/require-recent-auth.ts'
@@ -257,7 +259,8 @@ async function assemble(
     limiters,
     ipRateLimitPerMinute: config.authRateLimitPerMinute,
   })
-  const admin = createAdminService({ db, accounts, sessions, mfa, audit })
+  const privacy = createPrivacyService({ db, clock, accounts, sessions, mfa, passkeys, audit })
+  const admin = createAdminService({ db, accounts, sessions, mfa, audit, privacy })
   const oidcDeps = { config, db, clock, box, keys, accounts, sessions, passkeys, mfa, sms }
   const oidc = createOidc(oidcDeps, () => app)
   const clients = createClientService({
@@ -322,6 +325,7 @@ async function assemble(
   await app.register(healthRoutes, { db, kv, metrics, metricsToken: config.metricsToken })
   await app.register(sessionRoutes, { sessions, requireUser })
   await app.register(accountRoutes, { accounts, requireUser })
+  await app.register(privacyRoutes, { privacy, requireRecentAuth })
   await app.register(emailRoutes, { emailVerification, requireUser })
   await app.register(passwordRoutes, { passwords, requireUser })
   await app.register(mfaRoutes, { mfa, accounts, requireUser, requireRecentAuth })

@@ -17,6 +17,7 @@ import { rowsToFetch, toPage } from '../core/paging.ts'
 import type { MfaService } from '../mfa/service.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 import { assertAcceptablePassword } from '../passwords/policy.ts'
+import type { PrivacyService } from '../privacy/service.ts'
 import type { Actor } from '../sessions/require-admin.ts'
 import type { SessionService } from '../sessions/service.ts'
 import { adminErrors } from './errors.ts'
@@ -39,6 +40,7 @@ export function createAdminService(deps: {
   sessions: SessionService
   mfa: MfaService
   audit: AuditLog
+  privacy: PrivacyService
 }) {
   const { db, accounts, sessions, audit } = deps
 
@@ -109,28 +111,10 @@ export function createAdminService(deps: {
       return toAdminUser(row)
     },
 
-    /**
-     * Deletes the account and, by cascade, its sessions, refresh tokens, factors and pending
-     * links. Audit rows stay (they hold the id, not a reference) so the history survives.
-     */
+    /** The same erasure as the account holder's own (privacy/service.ts), audited as the admin's. */
     async deleteUser(actor: Actor, id: string): Promise<void> {
       if (id === actor.accountId) throw adminErrors.cannotModifySelf()
-      const ended = await db.transaction().execute(async (trx) => {
-        // Revoked first only to learn which sessions to announce: the rows go with the account.
-        const ids = await sessions.revokeSessionsIn(trx, id, undefined, 'account_deleted')
-        if (!(await accounts.deleteAccount(id, trx))) throw adminErrors.userNotFound()
-        await audit.record(
-          {
-            type: 'admin.user_deleted',
-            accountId: id,
-            client: actor.client,
-            data: { adminId: actor.accountId, endedSessions: ids.length },
-          },
-          trx,
-        )
-        return ids
-      })
-      await sessions.announceRevoked(ended)
+      if (!(await deps.privacy.eraseAccount(id, { admin: actor }))) throw adminErrors.userNotFound()
     },
 
     /**

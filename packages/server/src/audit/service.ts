@@ -10,6 +10,7 @@ import { insertAuditEvent, listAuditEventsForAccount } from './store.ts'
 
 export type AuditEventType =
   | 'account.registered'
+  | 'account.deleted'
   | 'login.succeeded'
   | 'login.failed'
   | 'login.locked'
@@ -75,6 +76,7 @@ export function createAuditLog(deps: { db: Kysely<DB>; clock: Clock }) {
         occurredAt: r.occurred_at,
         sessionId: r.session_id,
         ip: r.ip,
+        userAgent: r.user_agent,
         data: JSON.parse(r.data) as Record<string, unknown>,
       }))
     },

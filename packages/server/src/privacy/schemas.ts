@@ -1,0 +1,28 @@
+import { type Static, Type } from 'typebox'
+import { User } from '../accounts/schemas.ts'
+import { MfaStatus, Passkey } from '../mfa/schemas.ts'
+import { SessionInfo } from '../sessions/schemas.ts'
+
+export const AuditEventInfo = Type.Object(
+  {
+    type: Type.String({ description: 'what happened, e.g. login.succeeded' }),
+    occurredAt: Type.String({ format: 'date-time' }),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    userAgent: Type.Union([Type.String(), Type.Null()]),
+    data: Type.Record(Type.String(), Type.Unknown(), { description: 'facts of the event; never a secret' }),
+  },
+  { additionalProperties: false },
+)
+
+export const AccountExport = Type.Object(
+  {
+    exportedAt: Type.String({ format: 'date-time' }),
+    user: User,
+    sessions: Type.Array(SessionInfo, { description: 'live sessions' }),
+    mfa: MfaStatus,
+    passkeys: Type.Array(Passkey),
+    auditEvents: Type.Array(AuditEventInfo, { description: 'newest first' }),
+  },
+  { additionalProperties: false },
+)
+export type AccountExport = Static<typeof AccountExport>
