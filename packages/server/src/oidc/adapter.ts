@@ -20,8 +20,15 @@ export interface AdapterDeps {
 
 type Row = Pick<OidcModelsTable, 'payload' | 'expires_at' | 'consumed_at'>
 
+/**
+ * The models oidc-provider asks, all at once, for an opaque token it is given (introspection,
+ * revocation, userinfo: helpers/token_find.js).
+ */
+const TOKEN_MODELS: ReadonlySet<string> = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken'])
+
 export function createAdapterClass(deps: AdapterDeps): new (name: string) => Adapter {
   const { db, clock } = deps
+  const findToken = batchedTokenLookup(db)
 
   function payloadOf(row: Row | undefined): AdapterPayload | undefined {
     if (!row || (row.expires_at !== null && row.expires_at <= clock.now())) return undefined
@@ -65,6 +72,7 @@ export function createAdapterClass(deps: AdapterDeps): new (name: string) => Ada
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return deps.findClient(id) as Promise<AdapterPayload | undefined>
+      if (TOKEN_MODELS.has(this.model)) return payloadOf(await findToken(this.model, id))
       return payloadOf(await this.select().where('id', '=', id).executeTakeFirst())
     }
 
@@ -113,5 +121,35 @@ export function createAdapterClass(deps: AdapterDeps): new (name: string) => Ada
         .select(['payload', 'expires_at', 'consumed_at'])
         .where('model', '=', this.model)
     }
+  }
+}
+
+/**
+ * Token lookups by model and id, where the lookups of one id that start together (the provider
+ * asks two or three models for the same token in one Promise.all) share one query. Each model
+ * still gets only its own row; nothing is kept once the query has answered.
+ */
+function batchedTokenLookup(db: Kysely<DB>) {
+  const batches = new Map<string, { models: string[]; rows: Promise<Map<string, Row>> }>()
+  return async (model: string, id: string): Promise<Row | undefined> => {
+    let batch = batches.get(id)
+    if (!batch) {
+      const models: string[] = []
+      // Queued, not run: the sibling lookups of the same Promise.all join before it starts.
+      const rows = Promise.resolve().then(async () => {
+        batches.delete(id)
+        const found = await db
+          .selectFrom('oidc_models')
+          .select(['model', 'payload', 'expires_at', 'consumed_at'])
+          .where('model', 'in', models)
+          .where('id', '=', id)
+          .execute()
+        return new Map(found.map((row) => [row.model, row]))
+      })
+      batch = { models, rows }
+      batches.set(id, batch)
+    }
+    if (!batch.models.includes(model)) batch.models.push(model)
+    return (await batch.rows).get(model)
   }
 }
