@@ -55,6 +55,16 @@ export function bearer(token: string) {
   return { authorization: `Bearer ${token}` }
 }
 
+/** Asserts that these access tokens and this refresh token stopped working (401). */
+export async function assertSignedOut(app: FastifyInstance, accessTokens: string[], refreshToken: string) {
+  for (const token of accessTokens) {
+    const me = await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(token) })
+    assert.equal(me.statusCode, 401, 'access token still works')
+  }
+  const refresh = await app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken } })
+  assert.equal(refresh.statusCode, 401, 'refresh token still works')
+}
+
 /** The TOTP code an authenticator app would show at `timestamp` (epoch ms). */
 export function totpCode(secret: string, timestamp: number): string {
   return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test'
 import { decodeJwt } from 'jose'
 import {
   type Admin,
+  assertSignedOut,
   bearer,
   buildAdminTestApp,
   enrolTotp,
@@ -138,16 +139,7 @@ describe('admin API: users', () => {
     assert.equal(disabled.json().disabled, true)
     assert.equal(disabled.json().disabledAt, new Date(t.clock.now()).toISOString())
 
-    for (const token of [user.accessToken, second.json().accessToken]) {
-      const me = await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(token) })
-      assert.equal(me.statusCode, 401)
-    }
-    const refresh = await t.app.inject({
-      method: 'POST',
-      url: '/v1/auth/refresh',
-      payload: { refreshToken: user.refreshToken },
-    })
-    assert.equal(refresh.statusCode, 401)
+    await assertSignedOut(t.app, [user.accessToken, second.json().accessToken], user.refreshToken)
     const denied = await login(t.app, user.email, user.password)
     assert.equal(denied.statusCode, 403)
     assert.equal(denied.json().code, 'account_disabled')

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { bearer, enrolTotp, login, register } from '../../test/factories.ts'
+import { assertSignedOut, bearer, enrolTotp, login, register } from '../../test/factories.ts'
 import { buildTestApp, type TestApp } from '../../test/harness.ts'
 import type { AccountExport } from './schemas.ts'
 
@@ -71,16 +71,7 @@ describe('my data: export and deletion', () => {
     const res = await deleteMe(me.accessToken)
     assert.equal(res.statusCode, 204, res.body)
 
-    for (const token of [me.accessToken, second.accessToken]) {
-      const profile = await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(token) })
-      assert.equal(profile.statusCode, 401)
-    }
-    const refresh = await t.app.inject({
-      method: 'POST',
-      url: '/v1/auth/refresh',
-      payload: { refreshToken: second.refreshToken },
-    })
-    assert.equal(refresh.statusCode, 401)
+    await assertSignedOut(t.app, [me.accessToken, second.accessToken], second.refreshToken)
     assert.equal((await login(t.app, me.email, me.password)).json().code, 'invalid_credentials')
     const otherProfile = await t.app.inject({
       method: 'GET',
