@@ -10,7 +10,7 @@
  */
 import type { Kysely } from 'kysely'
 import type { AccountService } from '../accounts/service.ts'
-import type { AuditEventType, AuditLog } from '../audit/service.ts'
+import type { AuditLog } from '../audit/service.ts'
 import type { Clock } from '../core/clock.ts'
 import type { DB } from '../core/db-schema.ts'
 import type { ClientInfo } from '../core/http.ts'
@@ -24,6 +24,13 @@ const EXPORTED_AUDIT_EVENTS = 10_000
 
 /** Who erases an account, for the audit log. */
 export type Eraser = { self: ClientInfo } | { admin: { accountId: string; client: ClientInfo } }
+
+/** How an erasure is audited: as the holder's own, or as the administrator's. */
+function erasureAudit(by: Eraser, endedSessions: number) {
+  if ('self' in by) return { type: 'account.deleted' as const, client: by.self, data: { endedSessions } }
+  const { accountId: adminId, client } = by.admin
+  return { type: 'admin.user_deleted' as const, client, data: { endedSessions, adminId } }
+}
 
 export function createPrivacyService(deps: {
   db: Kysely<DB>
@@ -68,10 +75,7 @@ export function createPrivacyService(deps: {
         // Revoked first only to learn which sessions to announce: the rows go with the account.
         const ids = await sessions.revokeSessionsIn(trx, accountId, undefined, 'account_deleted')
         if (!(await accounts.deleteAccount(accountId, trx))) return undefined
-        const type: AuditEventType = 'self' in by ? 'account.deleted' : 'admin.user_deleted'
-        const data = { endedSessions: ids.length, ...('admin' in by ? { adminId: by.admin.accountId } : {}) }
-        const client = 'self' in by ? by.self : by.admin.client
-        await audit.record({ type, accountId, client, data }, trx)
+        await audit.record({ accountId, ...erasureAudit(by, ids.length) }, trx)
         return ids
       })
       if (!ended) return false
