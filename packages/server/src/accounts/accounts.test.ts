@@ -82,6 +82,7 @@ describe('accounts', () => {
     const res = await t.app.inject({ method: 'GET', url: '/v1/me' })
     assert.equal(res.statusCode, 401)
     assert.equal(res.json().code, 'unauthorized')
+    assert.equal(res.headers['www-authenticate'], 'Bearer', 'RFC 6750 §3: the scheme is named')
   })
 
   test('weak and common passwords are refused with weak_password', async () => {

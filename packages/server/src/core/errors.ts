@@ -71,8 +71,12 @@ export function problem(status: number, code: string, detail?: string, errors?: 
   }
 }
 
+/** RFC 6750 §3: a 401 for a missing bearer token names the scheme the resource expects. */
+export const BEARER_CHALLENGE = 'Bearer'
+
 export const commonErrors = {
-  unauthorized: (detail = 'a valid access token is required') => new AppError(401, 'unauthorized', detail),
+  unauthorized: (detail = 'a valid access token is required') =>
+    new AppError(401, 'unauthorized', detail, { 'www-authenticate': BEARER_CHALLENGE }),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError(429, 'rate_limited', 'too many requests; try again later', {
       'retry-after': String(retryAfterSeconds),

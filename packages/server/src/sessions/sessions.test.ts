@@ -36,6 +36,7 @@ async function assertAccessDead(app: FastifyInstance, accessToken: string) {
   const res = await me(app, accessToken)
   assert.equal(res.statusCode, 401, res.body)
   assert.equal(res.json().code, 'session_ended')
+  assert.equal(res.headers['www-authenticate'], 'Bearer error="invalid_token"')
 }
 
 async function assertRefreshDead(app: FastifyInstance, refreshToken: string) {

@@ -64,6 +64,7 @@ describe('alg confusion and forged tokens', () => {
     assert.equal(res.statusCode, 401, res.body)
     assert.equal(res.json().code, code)
     assert.equal(res.json().email, undefined)
+    assert.equal(res.headers['www-authenticate'], 'Bearer error="invalid_token"')
   }
 
   function nowSeconds() {
