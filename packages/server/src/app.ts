@@ -40,6 +40,7 @@ import { createSmsService } from './mfa/sms.ts'
 import { createTwilioSmsProvider } from './mfa/sms-provider.ts'
 import { smsRoutes } from './mfa/sms-routes.ts'
 import { createOidc, installOidc } from './oidc/install.ts'
+import { listAccountGrants } from './oidc/models-store.ts'
 import { pageAssetRoutes } from './pages/assets/routes.ts'
 import { createBrand } from './pages/brand.ts'
 import { forgotPasswordPageRoutes } from './pages/forgot-password/routes.ts'
@@ -259,7 +260,16 @@ async function assemble(
     limiters,
     ipRateLimitPerMinute: config.authRateLimitPerMinute,
   })
-  const privacy = createPrivacyService({ db, clock, accounts, sessions, mfa, passkeys, audit })
+  const privacy = createPrivacyService({
+    db,
+    clock,
+    accounts,
+    sessions,
+    mfa,
+    passkeys,
+    audit,
+    listGrants: (accountId) => listAccountGrants(db, accountId, clock.now()),
+  })
   const admin = createAdminService({ db, accounts, sessions, mfa, audit, privacy })
   const oidcDeps = { config, db, clock, box, keys, accounts, sessions, passkeys, mfa, sms }
   const oidc = createOidc(oidcDeps, () => app)

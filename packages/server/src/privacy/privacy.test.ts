@@ -2,6 +2,13 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { assertSignedOut, bearer, enrolTotp, login, register } from '../../test/factories.ts'
 import { buildTestApp, type TestApp } from '../../test/harness.ts'
+import {
+  browser,
+  createRelyingParty,
+  type OidcTestServer,
+  signInThroughPages,
+  startOidcServer,
+} from '../../test/oidc.ts'
 import type { AccountExport } from './schemas.ts'
 
 /** The re-authentication window (sudo mode) and a moment more. */
@@ -42,6 +49,7 @@ describe('my data: export and deletion', () => {
       ['totp'],
     )
     assert.deepEqual(data.passkeys, [])
+    assert.deepEqual(data.grants, [])
     const types = data.auditEvents.map((e) => e.type)
     for (const type of ['account.registered', 'email.verification_sent', 'mfa.factor_added'])
       assert.ok(types.includes(type), `${type} in ${types.join(', ')}`)
@@ -90,5 +98,34 @@ describe('my data: export and deletion', () => {
       history.some((e) => e.type === 'account.registered'),
       'older events stay',
     )
+  })
+})
+
+describe('my data: what I allowed OpenID Connect clients', () => {
+  let t: OidcTestServer
+  before(async () => {
+    t = await startOidcServer()
+  })
+  after(() => t.close())
+
+  test('the export lists the grant a sign-in through the hosted pages gave the client', async () => {
+    const rp = await createRelyingParty(t, {
+      client_name: 'Portal',
+      redirect_uris: ['http://127.0.0.1:8125/cb'],
+    })
+    const me = await register(t.app)
+    await signInThroughPages(
+      browser(t.issuer),
+      rp,
+      { email: me.email, password: me.password },
+      { scope: 'openid email' },
+    )
+
+    const res = await t.app.inject({ method: 'GET', url: '/v1/me/export', headers: bearer(me.accessToken) })
+    assert.equal(res.statusCode, 200, res.body)
+    const { grants } = res.json() as AccountExport
+    assert.equal(grants.length, 1)
+    assert.equal(grants[0]!.clientId, rp.clientId)
+    assert.deepEqual(grants[0]!.scope.split(' ').sort(), ['email', 'openid'])
   })
 })

@@ -22,7 +22,7 @@ export const privacyRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags: ['account'],
-        summary: 'A copy of everything kept about me: profile, sessions, second factors, passkeys, history',
+        summary: 'A copy of everything kept about me: profile, sessions, factors, passkeys, grants, history',
         description: `Secrets (password hash, factor secrets, tokens) are never part of it.${recentAuth}`,
         security,
         response: { 200: AccountExport, ...errorResponses(401, 403) },

@@ -14,6 +14,16 @@ export const AuditEventInfo = Type.Object(
   { additionalProperties: false },
 )
 
+export const GrantInfo = Type.Object(
+  {
+    clientId: Type.String(),
+    scope: Type.String({ description: 'OpenID Connect scopes granted, space-separated' }),
+    resources: Type.Record(Type.String(), Type.String(), { description: 'scopes granted per API audience' }),
+    expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { additionalProperties: false },
+)
+
 export const AccountExport = Type.Object(
   {
     exportedAt: Type.String({ format: 'date-time' }),
@@ -21,6 +31,7 @@ export const AccountExport = Type.Object(
     sessions: Type.Array(SessionInfo, { description: 'live sessions' }),
     mfa: MfaStatus,
     passkeys: Type.Array(Passkey),
+    grants: Type.Array(GrantInfo, { description: 'what the account allowed OAuth / OpenID Connect clients' }),
     auditEvents: Type.Array(AuditEventInfo, { description: 'newest first' }),
   },
   { additionalProperties: false },

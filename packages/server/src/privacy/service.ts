@@ -1,6 +1,6 @@
 /**
  * The account holder's data rights (GDPR): a copy of what Tessera keeps about them (Art. 15 and
- * 20) and erasure (Art. 17). The routes ask for a recent sign-in or re-authentication for both:
+ * 20: profile, sessions, factors, passkeys, grants to clients, history) and erasure (Art. 17). The routes ask for a recent sign-in or re-authentication for both:
  * a stolen access token alone must not read the account's history, or delete it.
  *
  * Erasure deletes the account and, by cascade, its sessions, refresh tokens, factors, passkeys
@@ -16,6 +16,7 @@ import type { DB } from '../core/db-schema.ts'
 import type { ClientInfo } from '../core/http.ts'
 import type { PasskeyService } from '../mfa/passkeys.ts'
 import type { MfaService } from '../mfa/service.ts'
+import type { AccountGrant } from '../oidc/models-store.ts'
 import type { SessionService } from '../sessions/service.ts'
 import type { AccountExport } from './schemas.ts'
 
@@ -40,17 +41,20 @@ export function createPrivacyService(deps: {
   mfa: MfaService
   passkeys: PasskeyService
   audit: AuditLog
+  /** The live grants the account gave clients (oidc/models-store.ts). */
+  listGrants(accountId: string): Promise<AccountGrant[]>
 }) {
   const { db, accounts, sessions, audit } = deps
   const iso = (ms: number) => new Date(ms).toISOString()
 
   return {
     async exportAccount(accountId: string, currentSessionId: string): Promise<AccountExport> {
-      const [user, liveSessions, mfa, passkeys, events] = await Promise.all([
+      const [user, liveSessions, mfa, passkeys, grants, events] = await Promise.all([
         accounts.getProfile(accountId),
         sessions.listSessions(accountId, currentSessionId),
         deps.mfa.status(accountId),
         deps.passkeys.listPasskeys(accountId),
+        deps.listGrants(accountId),
         audit.listForAccount(accountId, EXPORTED_AUDIT_EVENTS),
       ])
       return {
@@ -59,6 +63,7 @@ export function createPrivacyService(deps: {
         sessions: liveSessions,
         mfa,
         passkeys,
+        grants: grants.map((g) => ({ ...g, expiresAt: g.expiresAt === null ? null : iso(g.expiresAt) })),
         auditEvents: events.map((e) => ({
           type: e.type,
           occurredAt: iso(e.occurredAt),
