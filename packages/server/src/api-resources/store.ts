@@ -65,8 +65,7 @@ export async function listApiResources(
   return rows.map(toRecord)
 }
 
-/** False when the audience is taken (no exception, no half-write). */
-/** The stored resource, or undefined when its audience is taken. */
+/** The stored resource, or undefined when its audience is taken (no exception, no half-write). */
 export async function insertApiResource(
   db: Kysely<DB>,
   values: Insertable<ApiResourcesTable>,

@@ -8,7 +8,7 @@ import { Value } from 'typebox/value'
 import { Email, PersonName } from '../accounts/schemas.ts'
 import { createAccountService } from '../accounts/service.ts'
 import { createOrPromoteAdmin } from '../admin/service.ts'
-import { buildApp } from '../app.ts'
+import { buildApp, type Tessera } from '../app.ts'
 import { createAuditLog } from '../audit/service.ts'
 import { CLIENT_FLAG_OPTIONS, type ClientFlags, clientBodyFromFlags, listAllClients } from '../clients/cli.ts'
 import { systemClock } from '../core/clock.ts'
@@ -179,29 +179,31 @@ async function clients(config: Config, action: string | undefined, flags: Client
   const input = action === 'create' ? clientBodyFromFlags(flags) : undefined
   if (input && 'problem' in input) throw new UsageError(`clients create ${input.problem}`)
   // The app's own client registry, so the provider checks new metadata as it does for the admin API.
-  const tessera = await buildApp(config, { logger: false, defaultMetrics: false })
-  try {
-    const output = input
-      ? await tessera.clients.createClient('cli', input.body)
-      : await listAllClients(tessera.clients)
+  await withApp(config, async ({ clients }) => {
+    const output = input ? await clients.createClient('cli', input.body) : await listAllClients(clients)
     console.log(JSON.stringify(output, null, 2))
     if ('client_secret' in output) console.error('the client_secret is shown only once: store it now')
-  } finally {
-    await tessera.close()
-  }
+  })
 }
 
 /** Through the app's own admin service, so the ended sessions reach every instance (Redis). */
-async function removeAdmin(config: Config, email: string): Promise<void> {
-  const tessera = await buildApp(config, { logger: false, defaultMetrics: false })
-  try {
-    const { outcome, account } = await tessera.admin.removeAdminRole(email)
+function removeAdmin(config: Config, email: string): Promise<void> {
+  return withApp(config, async ({ admin }) => {
+    const { outcome, account } = await admin.removeAdminRole(email)
     const who = `${account.email} (${account.id})`
     console.log(
       outcome === 'removed'
         ? `${who} is no longer an administrator; its sessions have ended`
         : `${who} is not an administrator; nothing changed`,
     )
+  })
+}
+
+/** Runs `use` on the app's services, as the server builds them, without serving or logging. */
+async function withApp(config: Config, use: (tessera: Tessera) => Promise<void>): Promise<void> {
+  const tessera = await buildApp(config, { logger: false, defaultMetrics: false })
+  try {
+    await use(tessera)
   } finally {
     await tessera.close()
   }

@@ -171,6 +171,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
 
   app.post('/interaction/:uid/mfa', { schema: { hide: true } }, async (req, reply) => {
     const interaction = await posted(req, reply)
+    const strings = pageStrings(req)
     const mfaToken = formField(req.body, 'mfaToken') ?? ''
     const methods = methodsOf(formField(req.body, 'methods'))
     const switchTo = formField(req.body, 'switch')
@@ -181,7 +182,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
     const codeMethod = codeMethodOf(formField(req.body, 'method'))
     const code = formField(req.body, 'code')?.replaceAll(/\s/g, '') ?? ''
     if (!credential && code === '') {
-      const error = { field: 'code', message: pageStrings(req).mfa.codeMissing }
+      const error = { field: 'code', message: strings.mfa.codeMissing }
       return views.mfa(reply, 400, interaction, { mfaToken, method: codeMethod, methods, error })
     }
     try {
@@ -195,12 +196,12 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
       reply.headers(err.headers)
       // A spent or expired challenge cannot be retried: back to the password.
       if (err.code === 'invalid_mfa_token')
-        return views.signIn(reply, 400, interaction, { error: views.signInError(pageStrings(req), err) })
+        return views.signIn(reply, 400, interaction, { error: views.signInError(strings, err) })
       return views.mfa(reply, err.status, interaction, {
         mfaToken,
         method: codeMethod,
         methods,
-        error: views.mfaError(pageStrings(req), err),
+        error: views.mfaError(strings, err),
       })
     }
   })
@@ -236,7 +237,8 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
     const interaction = await posted(req, reply)
     const challengeId = formField(req.body, 'challengeId') ?? ''
     const credential = parseCredential(formField(req.body, 'credential'))
-    const passkeyFailed = { message: pageStrings(req).signIn.passkeyFailed }
+    const strings = pageStrings(req)
+    const passkeyFailed = { message: strings.signIn.passkeyFailed }
     if (!credential || challengeId === '')
       return views.signIn(reply, 400, interaction, { error: passkeyFailed })
     try {
@@ -247,7 +249,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionDeps> = async (app
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err
       reply.headers(err.headers)
-      const error = err.code === 'invalid_passkey' ? passkeyFailed : views.signInError(pageStrings(req), err)
+      const error = err.code === 'invalid_passkey' ? passkeyFailed : views.signInError(strings, err)
       return views.signIn(reply, err.status, interaction, { error })
     }
   })

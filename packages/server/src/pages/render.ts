@@ -82,11 +82,7 @@ export interface RenderedPage {
   headers: Record<string, string>
 }
 
-const PAGES = Symbol('tessera.pages')
-
-interface PageSettings {
-  brand: Brand
-}
+const BRAND = Symbol('tessera.brand')
 
 /** The Eta engine the pages use (exported for tests of partials). */
 export function createPageEngine(): Eta {
@@ -107,14 +103,13 @@ export async function installPageViews(app: FastifyInstance, brand: Brand): Prom
     layout: 'layout',
     production: true,
   })
-  const settings: PageSettings = { brand }
-  app.decorate(PAGES, settings)
+  app.decorate(BRAND, brand)
 }
 
-function settingsOf(app: FastifyInstance): PageSettings {
-  const settings = (app as unknown as { [PAGES]?: PageSettings })[PAGES]
-  if (!settings) throw new Error('installPageViews(app, brand) must run before a page is rendered')
-  return settings
+function brandOf(app: FastifyInstance): Brand {
+  const brand = (app as unknown as { [BRAND]?: Brand })[BRAND]
+  if (!brand) throw new Error('installPageViews(app, brand) must run before a page is rendered')
+  return brand
 }
 
 /**
@@ -128,7 +123,7 @@ export async function renderPage(
   data: ViewData,
   options: RenderOptions = {},
 ): Promise<RenderedPage> {
-  const { brand } = settingsOf(app)
+  const brand = brandOf(app)
   const scripts = data.scripts ?? []
   for (const src of scripts) {
     // Our own files only: the CSP would block anything else, and a page must not silently break.
