@@ -232,6 +232,7 @@ async function assemble(
   })
   const sessions = createSessionService({
     db,
+    dialect: database.dialect,
     clock,
     accounts,
     hasher,

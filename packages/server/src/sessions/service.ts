@@ -17,6 +17,7 @@ import type { Account, AccountService } from '../accounts/service.ts'
 import { rolesOf, toUser } from '../accounts/service.ts'
 import type { AuditLog } from '../audit/service.ts'
 import type { Clock } from '../core/clock.ts'
+import type { Dialect } from '../core/db.ts'
 import type { DB } from '../core/db-schema.ts'
 import type { ClientInfo } from '../core/http.ts'
 import { newId } from '../core/ids.ts'
@@ -43,8 +44,8 @@ import {
   insertRefreshToken,
   insertSession,
   listLiveSessions,
-  markRefreshTokenUsed,
   revokeSessions,
+  rotateRefreshToken,
   type SessionRow,
 } from './store.ts'
 
@@ -53,6 +54,8 @@ export const FIRST_PARTY_SCOPE = ['openid', 'profile', 'email']
 
 export interface SessionDeps {
   db: Kysely<DB>
+  /** Refresh rotation takes one statement on PostgreSQL and a transaction on SQLite. */
+  dialect: Dialect
   clock: Clock
   accounts: AccountService
   hasher: PasswordHasher
@@ -76,18 +79,24 @@ export function createSessionService(deps: SessionDeps) {
     deps.limiters({ name: `ip:${action}`, points: deps.authRateLimitPerMinute, duration: 60 })
   const ipLimits = { register: perIp('register'), login: perIp('login'), refresh: perIp('refresh') }
 
-  async function issueRefreshToken(trx: Kysely<DB>, session: Pick<SessionRow, 'id' | 'expires_at'>) {
-    const now = clock.now()
+  /** A new refresh token of `session`: the token to hand out and the row that stores it. */
+  function newRefreshToken(session: Pick<SessionRow, 'id' | 'expires_at'>, now: number) {
     const refresh = generateRefreshToken()
-    await insertRefreshToken(trx, {
+    const row = {
       id: refresh.id,
       session_id: session.id,
       secret_hash: refresh.secretHash,
       created_at: now,
       expires_at: Math.min(now + deps.refreshIdleTtl * 1000, session.expires_at),
       used_at: null,
-    })
-    return refresh.token
+    }
+    return { token: refresh.token, row }
+  }
+
+  async function issueRefreshToken(trx: Kysely<DB>, session: Pick<SessionRow, 'id' | 'expires_at'>) {
+    const { token, row } = newRefreshToken(session, clock.now())
+    await insertRefreshToken(trx, row)
+    return token
   }
 
   function tokenBody(account: Account, session: SessionRow, refreshToken: string, grant: string): TokenBody {
@@ -266,13 +275,10 @@ export function createSessionService(deps: SessionDeps) {
       if (row.used_at !== null) throw await reuse()
       if (row.expires_at <= now) throw sessionErrors.invalidRefreshToken()
 
-      // Rotation is one transaction: the old token dies only if its successor is stored.
-      const refreshToken = await db.transaction().execute(async (trx) => {
-        if (!(await markRefreshTokenUsed(trx, row.id, now))) return undefined // lost the race: reuse
-        return issueRefreshToken(trx, session)
-      })
-      if (!refreshToken) throw await reuse()
-      return tokenBody(account, session, refreshToken, 'refresh_token')
+      // The old token dies only if its successor is stored; losing the race to another use is reuse.
+      const successor = newRefreshToken(session, now)
+      if (!(await rotateRefreshToken(deps, row.id, successor.row))) throw await reuse()
+      return tokenBody(account, session, successor.token, 'refresh_token')
     },
 
     logout,

@@ -1,4 +1,5 @@
 import type { Insertable, Kysely, Selectable } from 'kysely'
+import type { Database } from '../core/db.ts'
 import type { DB, RefreshTokensTable, SessionsTable } from '../core/db-schema.ts'
 
 export type SessionRow = Selectable<SessionsTable>
@@ -130,13 +131,56 @@ export async function findRefreshTokenWithSession(
   }
 }
 
-/** The atomic step of rotation: only one caller can mark a token used (RFC 9700 §4.14.2). */
-export async function markRefreshTokenUsed(db: Kysely<DB>, id: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('refresh_tokens')
-    .set({ used_at: now })
-    .where('id', '=', id)
-    .where('used_at', 'is', null)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
+/**
+ * The atomic step of rotation (RFC 9700 §4.14.2): marks `usedId` used and stores `successor`, or
+ * does neither when `usedId` was used already, so of two concurrent uses exactly one wins. True
+ * when this call rotated.
+ *
+ * On PostgreSQL it is one statement (the update in a WITH, feeding the insert): a transaction
+ * would take four round trips to the database. SQLite runs in the process and cannot put an
+ * update in a WITH, so there it is a transaction.
+ */
+export async function rotateRefreshToken(
+  database: Pick<Database, 'db' | 'dialect'>,
+  usedId: string,
+  successor: Insertable<RefreshTokensTable>,
+): Promise<boolean> {
+  const now = successor.created_at
+  if (database.dialect === 'postgres') {
+    const result = await database.db
+      .with('used', (db) =>
+        db
+          .updateTable('refresh_tokens')
+          .set({ used_at: now })
+          .where('id', '=', usedId)
+          .where('used_at', 'is', null)
+          .returning('id'),
+      )
+      .insertInto('refresh_tokens')
+      .columns(['id', 'session_id', 'secret_hash', 'created_at', 'expires_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('used')
+          .select([
+            eb.val(successor.id).as('id'),
+            eb.val(successor.session_id).as('session_id'),
+            eb.val(successor.secret_hash).as('secret_hash'),
+            eb.val(successor.created_at).as('created_at'),
+            eb.val(successor.expires_at).as('expires_at'),
+          ]),
+      )
+      .executeTakeFirst()
+    return Number(result.numInsertedOrUpdatedRows) === 1
+  }
+  return database.db.transaction().execute(async (trx) => {
+    const marked = await trx
+      .updateTable('refresh_tokens')
+      .set({ used_at: now })
+      .where('id', '=', usedId)
+      .where('used_at', 'is', null)
+      .executeTakeFirst()
+    if (Number(marked.numUpdatedRows) !== 1) return false
+    await insertRefreshToken(trx, successor)
+    return true
+  })
 }
