@@ -123,19 +123,24 @@ export async function deleteAllFactors(db: Kysely<DB>, accountId: string): Promi
   await db.deleteFrom('backup_codes').where('account_id', '=', accountId).execute()
 }
 
+/** Active factors and passkeys together, in one round trip (every sign-in asks). */
 export async function countActiveSecondFactors(db: Kysely<DB>, accountId: string): Promise<number> {
-  const factors = await db
-    .selectFrom('mfa_factors')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('account_id', '=', accountId)
-    .where('status', '=', 'active')
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom('mfa_factors')
+        .select(eb.fn.countAll<number>().as('n'))
+        .where('account_id', '=', accountId)
+        .where('status', '=', 'active')
+        .as('factors'),
+      eb
+        .selectFrom('passkeys')
+        .select(eb.fn.countAll<number>().as('n'))
+        .where('account_id', '=', accountId)
+        .as('passkeys'),
+    ])
     .executeTakeFirstOrThrow()
-  const passkeys = await db
-    .selectFrom('passkeys')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('account_id', '=', accountId)
-    .executeTakeFirstOrThrow()
-  return Number(factors.n) + Number(passkeys.n)
+  return Number(row.factors) + Number(row.passkeys)
 }
 
 // Backup codes
