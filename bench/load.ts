@@ -29,7 +29,7 @@ function percentile(sorted: number[], p: number): number {
 /**
  * argon2id with the server's own parameters and code (passwords/hasher.ts): `verify` is what a
  * login spends, and costs the same as `hash`. `concurrency` calls stay in flight, as many as the
- * libuv threadpool runs at once, which is exactly what bounds the server.
+ * libuv threadpool runs, and the hasher computes as many at once as the server's default does.
  */
 async function runArgon2(job: Argon2Job): Promise<PhaseResult> {
   const hasher = createPasswordHasher(OWASP_ARGON2ID)

@@ -49,7 +49,7 @@ import { installPageViews } from './pages/render.ts'
 import { resetPasswordPageRoutes } from './pages/reset-password/routes.ts'
 import { verifyEmailPageRoutes } from './pages/verify-email/routes.ts'
 import { createPasswordChecker } from './passwords/checker.ts'
-import { createPasswordHasher, type PasswordHasher } from './passwords/hasher.ts'
+import { createPasswordHasher, OWASP_ARGON2ID, type PasswordHasher } from './passwords/hasher.ts'
 import { createLockout } from './passwords/lockout.ts'
 import { passwordRoutes } from './passwords/routes.ts'
 import { createPasswordService } from './passwords/service.ts'
@@ -123,7 +123,7 @@ async function assemble(
   const metrics = createMetrics({ defaultMetrics: overrides.defaultMetrics ?? true })
   const box = createSecretBox(config.masterKey)
   const limiters = createLimiterFactory(kv, overrides.kvPrefix ? `tessera:${overrides.kvPrefix}` : 'tessera')
-  const hasher = overrides.hasher ?? createPasswordHasher()
+  const hasher = overrides.hasher ?? createPasswordHasher(OWASP_ARGON2ID, config.passwordHashConcurrency)
   const audit = createAuditLog({ db, clock })
   // Mail is sent only while serving requests, by when Fastify's logger (created below) exists.
   const mailLog: MailLogger = {

@@ -66,6 +66,10 @@ export const ConfigSchema = Type.Object(
     keyReloadInterval: Seconds('signing key reload interval', 60),
     /** Requests per minute per IP on register, login and refresh. */
     authRateLimitPerMinute: Type.Integer({ minimum: 1, default: 60 }),
+    /** argon2id hashes computed at once (19 MiB each); unset: one per core, at most libuv's threads − 1. */
+    passwordHashConcurrency: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1024, description: 'password hashes computed at once' }),
+    ),
     /** Wrong passwords for one account before it is locked. */
     loginMaxFailures: Type.Integer({ minimum: 1, default: 5 }),
     /** First lock duration; each further lock within a day doubles it. */
@@ -144,6 +148,7 @@ export const ENV_VARS: Record<string, keyof Static<typeof ConfigSchema>> = {
   TESSERA_SESSION_CACHE_TTL: 'sessionCacheTtl',
   TESSERA_KEY_RELOAD_INTERVAL: 'keyReloadInterval',
   TESSERA_AUTH_RATE_LIMIT: 'authRateLimitPerMinute',
+  TESSERA_PASSWORD_HASH_CONCURRENCY: 'passwordHashConcurrency',
   TESSERA_LOGIN_MAX_FAILURES: 'loginMaxFailures',
   TESSERA_LOCKOUT_SECONDS: 'lockoutSeconds',
   TESSERA_LOCKOUT_MAX_SECONDS: 'lockoutMaxSeconds',

@@ -1,7 +1,9 @@
 /**
  * Password hashing: argon2id with OWASP's parameters (19 MiB, t=2, p=1).
  * Hashes made with other parameters still verify and are flagged for rehash on the next login.
+ * Only a few hashes run at once (`defaultHashConcurrency`); the others wait their turn.
  */
+import { availableParallelism } from 'node:os'
 import { type Algorithm, hash, verify } from '@node-rs/argon2'
 
 /** `Algorithm.Argon2id`; the package declares it as a const enum, which erasable TypeScript cannot read. */
@@ -25,25 +27,58 @@ export interface PasswordHasher {
   verifyDummy(password: string): Promise<false>
 }
 
-export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2ID): PasswordHasher {
+/**
+ * Hashes computed at once unless configured: one per core, and never all of libuv's threads,
+ * which file and DNS work share. More than one per core is no faster (two at once on two cores
+ * hash as fast as four, bench/) and each holds 19 MiB.
+ */
+export function defaultHashConcurrency(): number {
+  const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4
+  return Math.max(1, Math.min(availableParallelism(), threads - 1))
+}
+
+export function createPasswordHasher(
+  params: Argon2Params = OWASP_ARGON2ID,
+  concurrency: number = defaultHashConcurrency(),
+): PasswordHasher {
   const options = { algorithm: ARGON2ID, ...params }
   const expectedPrefix = `$argon2id$v=19$m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}$`
+  const inTurn = limitConcurrency(concurrency)
   let dummy: Promise<string> | undefined
   return {
-    hash: (password) => hash(password, options),
+    hash: (password) => inTurn(() => hash(password, options)),
     async verify(hashed, password) {
       try {
-        return await verify(hashed, password)
+        return await inTurn(() => verify(hashed, password))
       } catch {
         return false // a malformed stored hash never authenticates
       }
     },
     needsRehash: (hashed) => !hashed.startsWith(expectedPrefix),
     async verifyDummy(password) {
-      dummy ??= hash('tessera-dummy-password', options)
-      await verify(await dummy, password).catch(() => false)
+      dummy ??= inTurn(() => hash('tessera-dummy-password', options))
+      const stored = await dummy
+      await inTurn(() => verify(stored, password)).catch(() => false)
       return false
     },
+  }
+}
+
+/** Runs at most `limit` tasks at once; the others wait, first come first served. */
+export function limitConcurrency(limit: number) {
+  let running = 0
+  const waiting: Array<() => void> = []
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running < limit) running++
+    else await new Promise<void>((resolve) => waiting.push(resolve))
+    try {
+      return await task()
+    } finally {
+      // The slot passes straight to the next waiter, so `running` only drops when none waits.
+      const next = waiting.shift()
+      if (next) next()
+      else running--
+    }
   }
 }
 
