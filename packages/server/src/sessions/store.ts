@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable } from 'kysely'
+import type { Insertable, Kysely, QueryCreator, Selectable } from 'kysely'
 import type { Database } from '../core/db.ts'
 import type { DB, RefreshTokensTable, SessionsTable } from '../core/db-schema.ts'
 
@@ -145,17 +145,15 @@ export async function rotateRefreshToken(
   usedId: string,
   successor: Insertable<RefreshTokensTable>,
 ): Promise<boolean> {
-  const now = successor.created_at
+  const markUsed = (db: QueryCreator<DB>) =>
+    db
+      .updateTable('refresh_tokens')
+      .set({ used_at: successor.created_at })
+      .where('id', '=', usedId)
+      .where('used_at', 'is', null)
   if (database.dialect === 'postgres') {
     const result = await database.db
-      .with('used', (db) =>
-        db
-          .updateTable('refresh_tokens')
-          .set({ used_at: now })
-          .where('id', '=', usedId)
-          .where('used_at', 'is', null)
-          .returning('id'),
-      )
+      .with('used', (db) => markUsed(db).returning('id'))
       .insertInto('refresh_tokens')
       .columns(['id', 'session_id', 'secret_hash', 'created_at', 'expires_at'])
       .expression((eb) =>
@@ -173,12 +171,7 @@ export async function rotateRefreshToken(
     return Number(result.numInsertedOrUpdatedRows) === 1
   }
   return database.db.transaction().execute(async (trx) => {
-    const marked = await trx
-      .updateTable('refresh_tokens')
-      .set({ used_at: now })
-      .where('id', '=', usedId)
-      .where('used_at', 'is', null)
-      .executeTakeFirst()
+    const marked = await markUsed(trx).executeTakeFirst()
     if (Number(marked.numUpdatedRows) !== 1) return false
     await insertRefreshToken(trx, successor)
     return true
