@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { createPasswordHasher, limitConcurrency } from './hasher.ts'
+import { hash, verify } from '@node-rs/argon2'
+import { type Argon2, createPasswordHasher, limitConcurrency } from './hasher.ts'
 
 const FAST = { memoryCost: 256, timeCost: 1, parallelism: 1 }
 
@@ -24,7 +25,7 @@ function heldTask(inFlight: { now: number; max: number }, order: number[], id: n
 
 const settle = () => new Promise((resolve) => setImmediate(resolve))
 
-describe('password hashing concurrency', () => {
+describe('password hasher', () => {
   test('a burst of sign-ins runs at most `limit` hashes at once, in arrival order', async () => {
     const inTurn = limitConcurrency(2)
     const inFlight = { now: 0, max: 0 }
@@ -57,5 +58,29 @@ describe('password hashing concurrency', () => {
       hasher.hash('second password').then((h) => hasher.verify(h, 'second password')),
     ])
     assert.deepEqual(answers, [true, false, false, false, true])
+  })
+
+  test('an unknown email costs one argon2id computation, like a known one, from the first sign-in on', async () => {
+    const computations: string[] = []
+    const counting: Argon2 = {
+      hash: (...args) => {
+        computations.push('hash')
+        return hash(...args)
+      },
+      verify: (...args) => {
+        computations.push('verify')
+        return verify(...args)
+      },
+    }
+    const hasher = createPasswordHasher(FAST, 2, counting)
+    const stored = await hasher.hash('correct horse battery')
+    computations.length = 0
+
+    assert.equal(await hasher.verifyDummy('first guess'), false)
+    assert.equal(computations.length, 1, 'the first dummy verify of the process')
+    assert.equal(await hasher.verifyDummy('second guess'), false)
+    assert.equal(await hasher.verify(stored, 'wrong password'), false)
+    assert.equal(computations.length, 3)
+    assert.deepEqual(computations.slice(1), ['verify', 'verify'])
   })
 })
