@@ -66,8 +66,9 @@ export function createAdminService(deps: {
     },
 
     /**
-     * Sets `disabled_at` and ends every session, first-party and OIDC (with its grants). Repeating it is harmless and ends any session
-     * that a sign-in racing the first call may have started.
+     * Sets `disabled_at` and ends every session, first-party and OIDC (with its grants).
+     * Repeating it is harmless and ends any session that a sign-in racing the first call may
+     * have started.
      */
     async disableUser(actor: Actor, id: string): Promise<AdminUser> {
       if (id === actor.accountId) throw adminErrors.cannotModifySelf()

@@ -32,7 +32,7 @@ export interface PasswordHasher {
  * which file and DNS work share. More than one per core is no faster (two at once on two cores
  * hash as fast as four, bench/) and each holds 19 MiB.
  */
-export function defaultHashConcurrency(): number {
+function defaultHashConcurrency(): number {
   const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4
   return Math.max(1, Math.min(availableParallelism(), threads - 1))
 }

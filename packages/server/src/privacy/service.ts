@@ -1,7 +1,8 @@
 /**
  * The account holder's data rights (GDPR): a copy of what Tessera keeps about them (Art. 15 and
- * 20: profile, sessions, factors, passkeys, grants to clients, history) and erasure (Art. 17). The routes ask for a recent sign-in or re-authentication for both:
- * a stolen access token alone must not read the account's history, or delete it.
+ * 20: profile, sessions, factors, passkeys, grants to clients, history) and erasure (Art. 17).
+ * The routes ask for a recent sign-in or re-authentication for both: a stolen access token alone
+ * must not read the account's history, or delete it.
  *
  * Erasure deletes the account and, by cascade, its sessions, refresh tokens, factors, passkeys
  * and pending links, with the provider's grants and tokens; its sessions stop at once on every
