@@ -28,24 +28,25 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
+/** A PostgreSQL schema of its own in TEST_DATABASE_URL's database, and how to drop it. */
+export async function createPgSchema(url: string): Promise<{ schema: string; drop(): Promise<void> }> {
+  const schema = `t_${randomBytes(6).toString('hex')}`
+  const run = async (statement: string) => {
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    await client.query(statement)
+    await client.end()
+  }
+  await run(`create schema ${schema}`)
+  return { schema, drop: () => run(`drop schema ${schema} cascade`) }
+}
+
 /** A database of its own for one test app. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   if (!TEST_DATABASE_URL) return { database: openDatabase({ sqliteFile: ':memory:' }), drop: async () => {} }
-  const schema = `t_${randomBytes(6).toString('hex')}`
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL })
-  await admin.connect()
-  await admin.query(`create schema ${schema}`)
-  await admin.end()
+  const { schema, drop } = await createPgSchema(TEST_DATABASE_URL)
   const database = openDatabase({ databaseUrl: TEST_DATABASE_URL, pgSchema: schema, pgPoolSize: 4 })
-  return {
-    database,
-    drop: async () => {
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL })
-      await client.connect()
-      await client.query(`drop schema ${schema} cascade`)
-      await client.end()
-    },
-  }
+  return { database, drop }
 }
 
 export interface TestApp extends Tessera {

@@ -3,40 +3,17 @@
  * taking connections, finishes the request in flight and exits 0.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { TEST_MASTER_KEY } from '../../test/harness.ts'
-import { freePort } from '../../test/ports.ts'
+import { startTessera } from '../../test/server-process.ts'
 
 const BIN = fileURLToPath(new URL('../../bin/tessera.js', import.meta.url))
-const READY_TIMEOUT_MS = 30_000
 /** Long enough for the server to read what was sent, or to act on a signal. */
 const SETTLE_MS = 200
 /** Far below the keep-alive timeout (72 s) that would otherwise hold the connection, and the exit. */
 const CLOSE_WITHIN_MS = 10_000
-
-async function waitUntilReady(url: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS
-  while (Date.now() < deadline) {
-    const ready = await fetch(`${url}/readyz`).then(
-      (res) => res.ok,
-      () => false,
-    )
-    if (ready) return
-    await sleep(50)
-  }
-  throw new Error(`tessera start was not ready within ${READY_TIMEOUT_MS} ms`)
-}
-
-function exitOf(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-}
 
 /** Everything the server sends on `socket` until it closes it. */
 function responseOn(socket: Socket): Promise<string> {
@@ -51,25 +28,9 @@ function responseOn(socket: Socket): Promise<string> {
 }
 
 test('tessera start serves; on SIGTERM it refuses new connections, finishes the request in flight and exits 0', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-start-'))
-  const port = await freePort()
-  const url = `http://127.0.0.1:${port}`
-  const child = spawn(process.execPath, [BIN, 'start'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      TESSERA_DATA_DIR: dataDir,
-      TESSERA_MASTER_KEY: TEST_MASTER_KEY,
-      TESSERA_HOST: '127.0.0.1',
-      TESSERA_PORT: String(port),
-      TESSERA_PUBLIC_URL: url,
-      TESSERA_LOG_LEVEL: 'silent',
-    },
-    stdio: 'ignore',
-  })
-  const exited = exitOf(child)
+  const server = await startTessera(BIN)
+  const { url, port, child } = server
   try {
-    await waitUntilReady(url)
-
     // A sign-in whose body has not all arrived: the request is in flight when the signal comes.
     const body = JSON.stringify({ email: 'nobody@example.com', password: 'not the password' })
     const socket = connect(port, '127.0.0.1')
@@ -90,9 +51,8 @@ test('tessera start serves; on SIGTERM it refuses new connections, finishes the 
     const answer = await Promise.race([response, tooLong])
     assert.match(answer, /^HTTP\/1\.1 401 /, 'the request in flight got its answer')
     assert.match(answer, /"code":"invalid_credentials"/)
-    assert.equal(await exited, 0)
+    assert.equal(await server.exited, 0)
   } finally {
-    child.kill('SIGKILL')
-    rmSync(dataDir, { recursive: true, force: true })
+    server.dispose()
   }
 })
