@@ -20,6 +20,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --cpu-prof             write a V8 CPU profile of the server into bench/results/profiles/
   --env KEY=VALUE        extra server environment, repeatable (e.g. TESSERA_SIGNING_ALG=ES256)
   --server-dir <dir>     run the server of another checkout (default: this repository)
+  --from-source          run the server from its TypeScript sources (packages/server/bin/tessera.js)
+                         instead of building it as \`npm start\` does
   --out <file>           result file (default bench/results/<timestamp>-<db>.json)
   --wait-quiet <s>       before the run and each phase, wait up to <s> seconds (in all) for other
                          processes to leave the CPU (default 0: do not wait, only warn)
@@ -49,6 +51,7 @@ export interface Options {
   cpuProf: boolean
   out: string | undefined
   serverDir: string
+  fromSource: boolean
   serverEnv: Record<string, string>
   keep: boolean
   waitQuiet: number
@@ -84,6 +87,7 @@ export function parseOptions(argv: string[]): Options {
       'cpu-prof': { type: 'boolean', default: false },
       out: { type: 'string' },
       'server-dir': { type: 'string' },
+      'from-source': { type: 'boolean', default: false },
       env: { type: 'string', multiple: true },
       keep: { type: 'boolean', default: false },
       'wait-quiet': { type: 'string' },
@@ -109,6 +113,7 @@ export function parseOptions(argv: string[]): Options {
     cpuProf: values['cpu-prof'],
     out: values.out,
     serverDir: resolve(values['server-dir'] ?? REPO_ROOT),
+    fromSource: values['from-source'],
     serverEnv: Object.fromEntries(
       (values.env ?? []).map((pair) => {
         const at = pair.indexOf('=')

@@ -34,6 +34,8 @@ import {
   cpuMeter,
   createRssSampler,
   machineBusyCores,
+  type PreparedServer,
+  prepareServer,
   REPO_ROOT,
   rssBytes,
   startServer,
@@ -160,10 +162,18 @@ async function main(): Promise<void> {
     if (!options.keep) rmSync(dataDir, { recursive: true, force: true })
   }
   let server: Awaited<ReturnType<typeof startServer>>
+  let prepared: PreparedServer
   try {
+    prepared = prepareServer(options.serverDir, options.fromSource)
+    console.log(
+      prepared.buildMs === undefined
+        ? `server: ${prepared.main} (from the sources)`
+        : `server: ${prepared.main}, built in ${fmt(prepared.buildMs)} ms (npm start's first step; not part of start to ready)`,
+    )
     await warmUpFetch()
     server = await startServer({
       serverDir: options.serverDir,
+      main: prepared.main,
       dataDir,
       databaseUrl,
       cpuProfileDir,
@@ -300,6 +310,7 @@ async function main(): Promise<void> {
     startedAt: new Date().toISOString(),
     revision: gitRevision(options.serverDir),
     serverDir: options.serverDir,
+    server: { main: prepared.main, buildMs: prepared.buildMs },
     db,
     ...(pgVersion ? { postgresVersion: pgVersion } : {}),
     machine: {

@@ -1,18 +1,21 @@
 /**
- * The server under test: spawned as `node packages/server/bin/tessera.js start` with the
- * benchmark's environment, timed from spawn to the first `GET /readyz` 200, sampled for RSS,
- * and stopped with SIGTERM (SIGKILL if it does not exit).
+ * The server under test: built as `npm start` builds it, spawned as
+ * `node packages/server/dist/tessera.js start` with the benchmark's environment, timed from spawn
+ * to the first `GET /readyz` 200, sampled for RSS, and stopped with SIGTERM (SIGKILL if it does
+ * not exit).
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { closeSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { CpuShare } from './protocol.ts'
 
 export const REPO_ROOT = new URL('..', import.meta.url).pathname
-const MAIN = 'packages/server/bin/tessera.js'
+const SOURCE_MAIN = 'packages/server/bin/tessera.js'
+const BUILT_MAIN = 'packages/server/dist/tessera.js'
+const BUILD_SCRIPT = 'packages/server/scripts/build.ts'
 const READY_TIMEOUT_MS = 30_000
 const READY_POLL_MS = 5
 const STOP_TIMEOUT_MS = 10_000
@@ -20,6 +23,8 @@ const STOP_TIMEOUT_MS = 10_000
 export interface ServerOptions {
   /** The checkout whose server runs (default: this one). */
   serverDir: string
+  /** The `tessera` command to run, relative to serverDir (prepareServer). */
+  main: string
   dataDir: string
   databaseUrl?: string | undefined
   /** Extra environment, applied last (experiments such as TESSERA_SIGNING_ALG=ES256). */
@@ -95,6 +100,24 @@ function exited(child: ChildProcess): Promise<void> {
     : new Promise((resolve) => child.once('exit', () => resolve()))
 }
 
+export interface PreparedServer {
+  main: string
+  /** How long the build took; undefined when the server runs from its sources. */
+  buildMs: number | undefined
+}
+
+/**
+ * Builds the server of `serverDir` as `npm start` does and names the command to run: the build,
+ * or the sources when asked, or when the checkout predates the build.
+ */
+export function prepareServer(serverDir: string, fromSource: boolean): PreparedServer {
+  if (fromSource || !existsSync(join(serverDir, BUILD_SCRIPT)))
+    return { main: SOURCE_MAIN, buildMs: undefined }
+  const started = performance.now()
+  execFileSync(process.execPath, [BUILD_SCRIPT], { cwd: serverDir, stdio: 'ignore' })
+  return { main: BUILT_MAIN, buildMs: performance.now() - started }
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
@@ -109,7 +132,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const env = serverEnv(port, options)
   const started = performance.now()
-  const child = spawn(process.execPath, [...nodeArgs, join(options.serverDir, MAIN), 'start'], {
+  const child = spawn(process.execPath, [...nodeArgs, join(options.serverDir, options.main), 'start'], {
     cwd: options.serverDir,
     env,
     stdio: ['ignore', log, log],
@@ -146,7 +169,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     new Promise<string>((resolve, reject) => {
       const command = execFile(
         process.execPath,
-        [join(options.serverDir, MAIN), ...args],
+        [join(options.serverDir, options.main), ...args],
         { cwd: options.serverDir, env, timeout: 60_000 },
         (err, stdout, stderr) =>
           err ? reject(new Error(`tessera ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
