@@ -20,12 +20,12 @@ const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url))
 
 let outdir: string
 let server: ServerProcess
-
 let serverEnv: Record<string, string>
 let dropSchema = async () => {}
 
 /** PostgreSQL and Redis when the suite runs on them: pg and ioredis load from outside the bundle. */
 async function serviceEnv(): Promise<Record<string, string>> {
+  // Redis keeps the per-IP counters of earlier runs on this machine.
   const env: Record<string, string> = { TESSERA_AUTH_RATE_LIMIT: '1000' }
   if (TEST_DATABASE_URL) {
     const pgSchema = await createPgSchema(TEST_DATABASE_URL)
@@ -51,10 +51,10 @@ after(async () => {
   await dropSchema()
 })
 
-function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+function post(path: string, body: unknown): Promise<Response> {
   return fetch(`${server.url}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   })
 }
