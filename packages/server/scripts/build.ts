@@ -15,7 +15,7 @@
 import { readFile, rm } from 'node:fs/promises'
 import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build, type Plugin } from 'esbuild'
+import type { Plugin } from 'esbuild'
 
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url))
 const SOURCES = fileURLToPath(new URL('../src/', import.meta.url))
@@ -48,7 +48,21 @@ function sourceLocations(outdir: string): Plugin {
   }
 }
 
+/** esbuild is a dev dependency: an install without them (`npm ci --omit=dev`) cannot build. */
+async function loadEsbuild(): Promise<typeof import('esbuild')> {
+  try {
+    return await import('esbuild')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err
+    throw new Error(
+      'building the server needs esbuild, a dev dependency: install with `npm ci` (not --omit=dev), ' +
+        'or run a build made earlier with `node packages/server/dist/tessera.js start`',
+    )
+  }
+}
+
 export async function buildServer(outdir = DIST_DIR): Promise<void> {
+  const { build } = await loadEsbuild()
   await rm(outdir, { recursive: true, force: true })
   await build({
     entryPoints: { tessera: `${SERVER_DIR}/bin/tessera.js` },
@@ -78,6 +92,11 @@ export async function buildServer(outdir = DIST_DIR): Promise<void> {
 
 if (import.meta.main) {
   const started = performance.now()
-  await buildServer()
+  try {
+    await buildServer()
+  } catch (err) {
+    console.error(`tessera build: ${(err as Error).message}`)
+    process.exit(1)
+  }
   console.log(`built ${relative(process.cwd(), DIST_DIR)} in ${Math.round(performance.now() - started)} ms`)
 }
