@@ -1,18 +1,20 @@
 /**
  * The built server (`npm run build`, which `npm start` runs) serves what the sources serve: its
  * modules find the files they read next to their sources, the packages left outside the bundle
- * load, so do the chunks it loads on first use (the OIDC provider), and the libraries that read
- * class names at run time still find them (oidc-provider's token kinds).
+ * load, so do the chunks it loads on first use (the OIDC provider, the mailer), and the libraries
+ * that read class names at run time still find them (oidc-provider's token kinds).
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { buildServer } from '../scripts/build.ts'
 import { tessera } from './cli.ts'
 import { STRONG_PASSWORD, uniqueEmail } from './factories.ts'
 import { createPgSchema, TEST_DATABASE_URL, TEST_REDIS_URL } from './harness.ts'
+import { linkIn, mailTo } from './mail.ts'
 import { type ServerProcess, startTessera } from './server-process.ts'
 
 // Inside the package, so that the bundle finds node_modules as dist/ does.
@@ -51,6 +53,16 @@ after(async () => {
   await dropSchema()
 })
 
+/** The first value `read` resolves with within five seconds; the mail queue sends in the background. */
+async function eventually<T>(read: () => Promise<T | undefined>): Promise<T> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const value = await read()
+    if (value !== undefined) return value
+    await sleep(50)
+  }
+  throw new Error('nothing arrived within five seconds')
+}
+
 function post(path: string, body: unknown): Promise<Response> {
   return fetch(`${server.url}${path}`, {
     method: 'POST',
@@ -59,7 +71,7 @@ function post(path: string, body: unknown): Promise<Response> {
   })
 }
 
-test('built: register (against the common-password list), sign in with argon2id and read the profile', async () => {
+test('built: register (against the common-password list, with a verification mail), sign in and read the profile', async () => {
   const common = await post('/v1/auth/register', { email: uniqueEmail(), password: 'password1' })
   assert.equal(common.status, 400)
   assert.equal(((await common.json()) as { code: string }).code, 'weak_password')
@@ -67,6 +79,9 @@ test('built: register (against the common-password list), sign in with argon2id 
   const email = uniqueEmail()
   const registered = await post('/v1/auth/register', { email, password: STRONG_PASSWORD })
   assert.equal(registered.status, 201)
+  // The verification mail: nodemailer is a chunk of its own, loaded with the first message.
+  const mail = await eventually(async () => (await mailTo(server.dataDir, email))[0])
+  assert.match(linkIn(mail, '/verify-email').href, /^http:\/\/127\.0\.0\.1:\d+\/verify-email\?token=/)
   const login = await post('/v1/auth/login', { email, password: STRONG_PASSWORD })
   assert.equal(login.status, 200)
   const { accessToken } = (await login.json()) as { accessToken: string }
