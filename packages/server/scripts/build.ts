@@ -36,8 +36,9 @@ function sourceLocations(outdir: string): Plugin {
     name: 'tessera-source-locations',
     setup(esbuild) {
       esbuild.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
+        if (!path.startsWith(SOURCES)) return undefined
         const source = await readFile(path, 'utf8')
-        if (!path.startsWith(SOURCES) || !source.includes('import.meta.url')) return undefined
+        if (!source.includes('import.meta.url')) return undefined
         const fromBundle = JSON.stringify(relative(outdir, path).replaceAll('\\', '/'))
         return {
           contents: source.replaceAll('import.meta.url', `new URL(${fromBundle}, import.meta.url).href`),
