@@ -4,7 +4,7 @@
  * that costs less to hold: Node keeps a module record, a compiled script and the loader's
  * bookkeeping for every file it imports, and the server imports five files at start instead of
  * 1,400. Idle memory falls from about 110 to 93 MB and start to ready from 1.2–1.5 s to
- * 0.65–0.85 s (docs/performance.md).
+ * 0.65–0.8 s (docs/performance.md).
  *
  * The bundle runs in place, next to `src/` and `node_modules/`:
  * - the server's own modules find their files (page templates, styles, the common-password list)
