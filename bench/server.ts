@@ -114,7 +114,8 @@ export function prepareServer(serverDir: string, fromSource: boolean): PreparedS
   if (fromSource || !existsSync(join(serverDir, BUILD_SCRIPT)))
     return { main: SOURCE_MAIN, buildMs: undefined }
   const started = performance.now()
-  execFileSync(process.execPath, [BUILD_SCRIPT], { cwd: serverDir, stdio: 'ignore' })
+  // A failed build throws with its stderr in the message.
+  execFileSync(process.execPath, [BUILD_SCRIPT], { cwd: serverDir, stdio: ['ignore', 'ignore', 'pipe'] })
   return { main: BUILT_MAIN, buildMs: performance.now() - started }
 }
 

@@ -26,24 +26,23 @@ let serverEnv: Record<string, string>
 let dropSchema = async () => {}
 
 /** PostgreSQL and Redis when the suite runs on them: pg and ioredis load from outside the bundle. */
-async function serviceEnv(): Promise<Record<string, string>> {
+async function serviceEnv(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   // Redis keeps the per-IP counters of earlier runs on this machine.
   const env: Record<string, string> = { TESSERA_AUTH_RATE_LIMIT: '1000' }
-  if (TEST_DATABASE_URL) {
-    const pgSchema = await createPgSchema(TEST_DATABASE_URL)
-    dropSchema = pgSchema.drop
-    const url = new URL(TEST_DATABASE_URL)
-    url.searchParams.set('options', `-c search_path=${pgSchema.schema}`)
-    env.DATABASE_URL = url.href
-  }
   if (TEST_REDIS_URL) env.REDIS_URL = TEST_REDIS_URL
-  return env
+  if (!TEST_DATABASE_URL) return { env, drop: async () => {} }
+  const { schema, drop } = await createPgSchema(TEST_DATABASE_URL)
+  const url = new URL(TEST_DATABASE_URL)
+  url.searchParams.set('options', `-c search_path=${schema}`)
+  return { env: { ...env, DATABASE_URL: url.href }, drop }
 }
 
 before(async () => {
   outdir = mkdtempSync(join(SERVER_DIR, 'dist-test-'))
   await buildServer(outdir)
-  serverEnv = await serviceEnv()
+  const services = await serviceEnv()
+  serverEnv = services.env
+  dropSchema = services.drop
   server = await startTessera(join(outdir, 'tessera.js'), serverEnv)
 })
 

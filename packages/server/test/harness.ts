@@ -28,7 +28,7 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-/** A PostgreSQL schema of its own in TEST_DATABASE_URL's database, and how to drop it. */
+/** A PostgreSQL schema of its own in the database at `url`, and how to drop it. */
 export async function createPgSchema(url: string): Promise<{ schema: string; drop(): Promise<void> }> {
   const schema = `t_${randomBytes(6).toString('hex')}`
   const run = async (statement: string) => {
